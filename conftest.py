@@ -1,0 +1,103 @@
+"""Shared fixtures: personas (healthchecks-style), a clean cache and SMS outbox for every test."""
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# inside one unless told it is safe (it is: the loop only talks to the browser).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "Demo1234"
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolation(settings):
+    from django.core.cache import cache
+
+    from jxjy.lib.sms import locmem
+
+    settings.SMS_BACKEND = "jxjy.lib.sms.locmem.SmsBackend"
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    cache.clear()
+    locmem.outbox.clear()
+    yield
+    locmem.outbox.clear()
+
+
+@pytest.fixture
+def outbox():
+    from jxjy.lib.sms import locmem
+
+    return locmem.outbox
+
+
+def make_learner(name, first17, mobile=None, *, city="320100", password=PASSWORD):
+    from jxjy.accounts.models import User, id_number_index
+    from jxjy.lib.idcard import check_char
+
+    id_number = first17 + check_char(first17)
+    user = User(username=id_number_index(id_number), name=name, id_number=id_number, city_id=city)
+    if mobile:
+        user.set_mobile(mobile)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def make_staff(username, role, city=None):
+    from jxjy.accounts.models import User
+
+    user = User(username=username, name=username, role=role, city_id=city, is_staff=True)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    """A learner in 南京 with a verified mobile."""
+    return make_learner("张伟", "32010219900101123", "13800138000")
+
+
+@pytest.fixture
+def bob(db):
+    """A second learner, in 苏州."""
+    return make_learner("李娜", "32050219850315234", "13912345678", city="320500")
+
+
+@pytest.fixture
+def charlie(db):
+    """A learner imported from a unit's roster: no mobile yet."""
+    return make_learner("王芳", "32030319720918456", None, city="320300")
+
+
+@pytest.fixture
+def nanjing_reviewer(db):
+    return make_staff("nanjing", "city", "320100")
+
+
+@pytest.fixture
+def suzhou_reviewer(db):
+    return make_staff("suzhou", "city", "320500")
+
+
+@pytest.fixture
+def province_admin(db):
+    from jxjy.accounts.models import User
+
+    user = make_staff("province", "province")
+    User.objects.filter(pk=user.pk).update(is_superuser=True)
+    user.refresh_from_db()
+    return user
+
+
+@pytest.fixture
+def finance_user(db):
+    return make_staff("finance", "finance")
+
+
+@pytest.fixture
+def content_editor(db):
+    return make_staff("content", "content")

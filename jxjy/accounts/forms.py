@@ -1,0 +1,209 @@
+from captcha.fields import CaptchaField
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+
+from jxjy.lib.idcard import InvalidIdNumber, normalize_id_number
+from jxjy.lib.mobile import InvalidMobile, normalize_mobile
+from jxjy.lib.names import InvalidName, normalize_name
+
+from .models import Address, User
+
+
+class IdNumberField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "身份证号")
+        super().__init__(max_length=40, strip=False, **kwargs)
+        self.widget.attrs.update(autocomplete="username", spellcheck="false", autocapitalize="characters")
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return normalize_id_number(value)
+        except InvalidIdNumber as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class MobileField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "手机号")
+        super().__init__(max_length=20, strip=False, **kwargs)
+        self.widget.input_type = "tel"
+        self.widget.attrs.update(autocomplete="tel", inputmode="numeric")
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return normalize_mobile(value)
+        except InvalidMobile as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class NameField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(label="姓名", max_length=40, strip=False, **kwargs)
+        self.widget.attrs.update(autocomplete="name")
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return normalize_name(value)
+        except InvalidName as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class SmsCodeField(forms.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            regex=r"^[0-9]{6}\Z",
+            label="短信验证码",
+            max_length=6,
+            error_messages={"invalid": "请输入 6 位数字短信验证码。"},
+            **kwargs,
+        )
+        self.widget.attrs.update(inputmode="numeric", autocomplete="one-time-code", maxlength="6")
+
+
+class CaptchaMixin(forms.Form):
+    captcha = CaptchaField(label="图形验证码", error_messages={"invalid": "图形验证码不正确，请重新输入。"})
+
+
+class SetPasswordMixin(forms.Form):
+    new_password1 = forms.CharField(
+        label="设置密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="至少 8 位，须同时包含字母和数字，不能包含身份证号或手机号。",
+    )
+    new_password2 = forms.CharField(
+        label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def password_user(self):
+        """The user the password belongs to, for the personal-number and similarity checks."""
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        one, two = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if one and two and one != two:
+            self.add_error("new_password2", "两次输入的密码不一致。")
+        elif one:
+            try:
+                password_validation.validate_password(one, self.password_user())
+            except ValidationError as exc:
+                self.add_error("new_password1", exc)
+        return cleaned
+
+
+class SendCodeForm(CaptchaMixin):
+    """获取验证码: the image captcha must be solved before any SMS is sent."""
+
+    mobile = MobileField()
+
+
+class RegisterForm(SetPasswordMixin):
+    name = NameField()
+    id_number = IdNumberField()
+    mobile = MobileField()
+    sms_code = SmsCodeField()
+    consent = forms.BooleanField(
+        label="我已阅读并同意《个人信息保护说明》，同意平台为办理继续教育处理我的身份证号和手机号。",
+        error_messages={"required": "请阅读并勾选同意《个人信息保护说明》。"},
+    )
+    field_order = ["name", "id_number", "mobile", "sms_code", "new_password1", "new_password2", "consent"]
+
+    def password_user(self):
+        return User(
+            name=self.cleaned_data.get("name", ""),
+            id_number=self.cleaned_data.get("id_number", ""),
+            mobile=self.cleaned_data.get("mobile", ""),
+        )
+
+
+class LoginForm(CaptchaMixin):
+    id_number = IdNumberField()
+    password = forms.CharField(
+        label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    field_order = ["id_number", "password", "captcha"]
+
+
+class ResetStartForm(CaptchaMixin):
+    name = NameField()
+    id_number = IdNumberField()
+    field_order = ["name", "id_number", "captcha"]
+
+
+class ResetFinishForm(SetPasswordMixin):
+    sms_code = SmsCodeField()
+    field_order = ["sms_code", "new_password1", "new_password2"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def password_user(self):
+        return self.user
+
+
+class CompleteMobileForm(forms.Form):
+    mobile = MobileField()
+    sms_code = SmsCodeField()
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["gender", "work_unit", "city", "grade", "email"]
+        labels = {"email": "电子邮箱"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["city"].empty_label = "请选择所属地市"
+        self.fields["work_unit"].widget.attrs["autocomplete"] = "organization"
+
+
+class AvatarForm(forms.Form):
+    avatar = forms.FileField(
+        label="选择图片",
+        help_text="支持 JPG、PNG、WebP，不超过 2 MB。",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+
+class ChangePasswordForm(SetPasswordMixin):
+    old_password = forms.CharField(
+        label="原密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "新密码"
+        self.fields["new_password2"].label = "确认新密码"
+
+    def password_user(self):
+        return self.user
+
+
+class AddressForm(forms.ModelForm):
+    mobile = MobileField(label="联系电话")
+
+    class Meta:
+        model = Address
+        fields = ["recipient", "mobile", "region", "detail", "postcode", "is_default"]
+        widgets = {"region": forms.TextInput(attrs={"placeholder": "如：江苏省 南京市 玄武区"})}
+
+    def clean_recipient(self):
+        try:
+            return normalize_name(self.cleaned_data["recipient"])
+        except InvalidName as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean_postcode(self):
+        value = self.cleaned_data["postcode"].strip()
+        if value and not (len(value) == 6 and value.isascii() and value.isdigit()):
+            raise ValidationError("邮政编码应为 6 位数字。")
+        return value

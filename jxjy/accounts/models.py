@@ -1,0 +1,189 @@
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from jxjy.lib import crypto
+from jxjy.lib.fields import EncryptedTextField
+from jxjy.lib.masking import mask_id_number, mask_mobile
+
+
+class City(models.Model):
+    """A Jiangsu city (or 省直): the scope of a city office. Loaded from jxjy.lib.regions."""
+
+    code = models.CharField("区划代码", max_length=6, primary_key=True)
+    name = models.CharField("名称", max_length=16, unique=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "地市"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Grade(models.TextChoices):
+    ORDINARY = "PT", "普通工"
+    JUNIOR = "L5", "初级工"
+    INTERMEDIATE = "L4", "中级工"
+    SENIOR = "L3", "高级工"
+    TECHNICIAN = "L2", "技师"
+    SENIOR_TECHNICIAN = "L1", "高级技师"
+
+
+class Role(models.TextChoices):
+    LEARNER = "learner", "学员"
+    PROVINCE = "province", "省级管理员"
+    CITY = "city", "市工考办"
+    FINANCE = "finance", "财务"
+    CONTENT = "content", "课程管理员"
+
+
+class Gender(models.TextChoices):
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+
+
+def id_number_index(id_number: str) -> str:
+    return crypto.blind_index(id_number, "id_number")
+
+
+def mobile_index(mobile: str) -> str:
+    return crypto.blind_index(mobile, "mobile")
+
+
+class LearnerManager(UserManager):
+    def get_by_id_number(self, id_number: str):
+        return self.get(username=id_number_index(id_number))
+
+
+class User(AbstractUser):
+    """A learner or a staff member.
+
+    A learner's username is the keyed blind index of the ID number, so the login
+    lookup, the unique constraint (one account per ID number) and django-axes'
+    records never hold the number itself. ID number and mobile are encrypted.
+    """
+
+    first_name = None
+    last_name = None
+
+    name = models.CharField("姓名", max_length=30)
+    role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.LEARNER)
+    id_number = EncryptedTextField("身份证号", purpose="id_number", blank=True)
+    mobile = EncryptedTextField("手机号", purpose="mobile", blank=True)
+    mobile_index = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    mobile_verified_at = models.DateTimeField("手机验证时间", null=True, blank=True)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True)
+    work_unit = models.CharField("工作单位", max_length=100, blank=True)
+    city = models.ForeignKey(City, verbose_name="所属地市", null=True, blank=True, on_delete=models.PROTECT)
+    grade = models.CharField("技术等级", max_length=2, choices=Grade.choices, blank=True)
+    avatar = models.CharField("头像", max_length=200, blank=True, editable=False)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    privacy_consent_at = models.DateTimeField("个人信息处理同意时间", null=True, blank=True)
+    privacy_policy_version = models.CharField("同意的说明版本", max_length=16, blank=True)
+
+    objects = LearnerManager()
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="city") | Q(city__isnull=False),
+                name="city_staff_has_city",
+            )
+        ]
+
+    def __str__(self):
+        return self.name or self.username
+
+    @property
+    def is_learner(self):
+        return self.role == Role.LEARNER
+
+    @property
+    def needs_mobile(self):
+        return self.is_learner and self.mobile_verified_at is None
+
+    @property
+    def id_number_masked(self):
+        return mask_id_number(self.id_number)
+
+    @property
+    def mobile_masked(self):
+        return mask_mobile(self.mobile)
+
+    @property
+    def display_name(self):
+        return self.name or self.username
+
+    def set_mobile(self, mobile: str):
+        self.mobile = mobile
+        self.mobile_index = mobile_index(mobile)
+        self.mobile_verified_at = timezone.now()
+
+
+class SmsPurpose(models.TextChoices):
+    REGISTER = "register", "新用户注册"
+    RESET = "reset", "找回密码"
+    BIND = "bind", "完善手机信息"
+
+
+class SmsCode(models.Model):
+    """A one-time code sent to a mobile for one purpose. Only a keyed hash of the code is kept."""
+
+    mobile_index = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(max_length=16, choices=SmsPurpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "短信验证码"
+        indexes = [models.Index(fields=["mobile_index", "purpose", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def hash_code(mobile_idx: str, purpose: str, code: str) -> str:
+        key = hashlib.sha256(f"{settings.SECRET_KEY}|sms-code".encode()).digest()
+        return hmac.new(key, f"{mobile_idx}|{purpose}|{code}".encode(), hashlib.sha256).hexdigest()
+
+    def is_usable(self, now=None):
+        now = now or timezone.now()
+        return self.used_at is None and self.expires_at > now and self.failed_attempts < settings.SMS_CODE_MAX_TRIES
+
+
+class Address(models.Model):
+    """A 收件地址 for mailed invoices. The recipient's mobile is encrypted like the learner's."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    recipient = models.CharField("收件人", max_length=30)
+    mobile = EncryptedTextField("联系电话", purpose="address_mobile")
+    region = models.CharField("所在地区", max_length=60, help_text="省 / 市 / 区县")
+    detail = models.CharField("详细地址", max_length=120)
+    postcode = models.CharField("邮政编码", max_length=6, blank=True)
+    is_default = models.BooleanField("默认地址", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "收件地址"
+        ordering = ["-is_default", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="one_default_address"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {self.region}{self.detail}"
+
+    @property
+    def mobile_masked(self):
+        return mask_mobile(self.mobile)

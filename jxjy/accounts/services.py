@@ -1,0 +1,367 @@
+"""Account workflows: registration, SMS codes, password reset and change, mobile, profile, addresses."""
+
+import hashlib
+import hmac
+import io
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation, update_session_auth_hash
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from jxjy.audit.models import Event
+from jxjy.audit.services import client_ip, record
+from jxjy.lib import ratelimit
+from jxjy.lib.idcard import gender_of
+from jxjy.lib.masking import mask_mobile
+from jxjy.lib.regions import city_hint_from_id_number
+from jxjy.lib.sms import send_sms
+
+from .models import Address, Role, SmsCode, SmsPurpose, User, id_number_index, mobile_index
+
+PRIVACY_POLICY_VERSION = "2026-11"
+TAKEN_MESSAGE = "该身份证号或手机号已被注册。如果是您本人的账号，请使用“找回密码”；如有疑问，请联系所在地市工考办。"
+BAD_CODE_MESSAGE = "短信验证码错误或已失效，请重新获取。"
+
+
+class AccountError(Exception):
+    """A refusal with a message for the user; `field` names the form field it belongs to."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class SmsThrottled(AccountError):
+    pass
+
+
+# --- SMS codes ---------------------------------------------------------------------------------
+
+
+def _throttle_sms(index: str, ip: str | None, now) -> None:
+    """Per mobile: 1 a minute, 5 an hour, 10 a day (exact, counted from the sent codes);
+    per IP: SMS_LIMIT_PER_IP_HOUR an hour. A short cache mutex stops concurrent duplicates."""
+    for window, limit in settings.SMS_LIMITS_PER_MOBILE:
+        sent = SmsCode.objects.filter(mobile_index=index, created_at__gt=now - timedelta(seconds=window)).count()
+        if sent >= limit:
+            if window <= 60:
+                raise SmsThrottled("验证码发送过于频繁，请 1 分钟后再试。", field="mobile")
+            raise SmsThrottled("该手机号今日获取验证码次数过多，请稍后再试。", field="mobile")
+    if ip and not ratelimit.hit(f"sms-ip:{ip}", settings.SMS_LIMIT_PER_IP_HOUR, 3600):
+        raise SmsThrottled("当前网络获取验证码次数过多，请稍后再试。", field="mobile")
+
+
+def _issue_code(index: str, purpose: str, *, mobile: str | None, request) -> None:
+    lock = f"sms-lock:{index}"
+    if not cache.add(lock, 1, 10):
+        raise SmsThrottled("验证码发送过于频繁，请 1 分钟后再试。", field="mobile")
+    try:
+        now = timezone.now()
+        _throttle_sms(index, client_ip(request), now)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        SmsCode.objects.create(
+            mobile_index=index,
+            purpose=purpose,
+            code_hash=SmsCode.hash_code(index, purpose, code),
+            created_at=now,
+            expires_at=now + settings.SMS_CODE_TTL,
+        )
+        if mobile is not None:
+            minutes = int(settings.SMS_CODE_TTL.total_seconds() // 60)
+            label = SmsPurpose(purpose).label
+            text = f"【工勤继续教育】您的验证码为 {code}，{minutes} 分钟内有效，用于{label}。请勿告诉他人。"
+            transaction.on_commit(lambda: send_sms(mobile, "code", {"code": code}, text))
+            record(Event.SMS_SEND, request=request, purpose=purpose, mobile=mask_mobile(mobile))
+    finally:
+        cache.delete(lock)
+
+
+def send_sms_code(*, mobile: str, purpose: str, request) -> None:
+    """Send a fresh 6-digit code to `mobile` for `purpose`, within the send limits."""
+    with transaction.atomic():
+        _issue_code(mobile_index(mobile), purpose, mobile=mobile, request=request)
+
+
+def _check_code(index: str, purpose: str, code: str) -> bool:
+    """Consume the latest code if `code` matches; count a wrong guess (void after the 5th).
+    Runs and commits on its own so a wrong guess is counted even when the caller fails."""
+    with transaction.atomic():
+        latest = (
+            SmsCode.objects.select_for_update()
+            .filter(mobile_index=index, purpose=purpose)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if latest is None or not latest.is_usable():
+            return False
+        expected = SmsCode.hash_code(index, purpose, code.strip())
+        if not hmac.compare_digest(expected, latest.code_hash):
+            SmsCode.objects.filter(pk=latest.pk).update(failed_attempts=F("failed_attempts") + 1)
+            return False
+        latest.used_at = timezone.now()
+        latest.save(update_fields=["used_at"])
+        return True
+
+
+def verify_sms_code(*, mobile: str, purpose: str, code: str, request=None) -> bool:
+    ok = _check_code(mobile_index(mobile), purpose, code)
+    record(Event.SMS_VERIFY, request=request, result="ok" if ok else "failed", purpose=purpose)
+    return ok
+
+
+# --- Registration ------------------------------------------------------------------------------
+
+
+def register_learner(*, name, id_number, mobile, password, code, request) -> User:
+    """Create a learner after the SMS code proves the mobile; the ID number and mobile must be free.
+
+    The reply to a taken ID number or mobile is one message that names neither, given only
+    after the code is verified, so probing needs a real phone for each try.
+    """
+    if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.REGISTER, code=code, request=request):
+        raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
+    user = User(
+        username=id_number_index(id_number),
+        name=name,
+        id_number=id_number,
+        gender=gender_of(id_number),
+        role=Role.LEARNER,
+        city_id=city_hint_from_id_number(id_number),
+        password_changed_at=timezone.now(),
+        privacy_consent_at=timezone.now(),
+        privacy_policy_version=PRIVACY_POLICY_VERSION,
+    )
+    user.set_mobile(mobile)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            if (
+                User.objects.filter(username=user.username).exists()
+                or User.objects.filter(mobile_index=user.mobile_index).exists()
+            ):
+                raise IntegrityError("taken")
+            user.save()
+            record(Event.REGISTER, actor=user, request=request, obj=user)
+    except IntegrityError:
+        record(Event.REGISTER, request=request, result="refused", reason="taken")
+        raise AccountError(TAKEN_MESSAGE) from None
+    return user
+
+
+# --- Password reset (找回密码) -------------------------------------------------------------------
+
+_DECOY_PREFIXES = ["130", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "158", "159",
+                   "177", "180", "181", "182", "186", "187", "188", "189", "199"]  # fmt: skip
+
+
+def _decoy_mask(id_number: str, name: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"decoy|{id_number}|{name}".encode(), hashlib.sha256).digest()
+    prefix = _DECOY_PREFIXES[digest[0] % len(_DECOY_PREFIXES)]
+    return f"{prefix}****{int.from_bytes(digest[1:4], 'big') % 10000:04d}"
+
+
+def start_password_reset(*, name: str, id_number: str, request) -> dict:
+    """Send a reset code to the registered mobile if name and ID number match an account.
+
+    Returns the ticket kept in the session: the same shape, a masked mobile and the same
+    throttling whether or not the pair exists (a decoy mask and an unsent code otherwise).
+    """
+    user = User.objects.filter(username=id_number_index(id_number), role=Role.LEARNER).first()
+    matched = user is not None and user.name == name and user.mobile_verified_at is not None and user.is_active
+    with transaction.atomic():
+        if matched:
+            _issue_code(user.mobile_index, SmsPurpose.RESET, mobile=user.mobile, request=request)
+        else:
+            _issue_code("decoy:" + id_number_index(id_number), SmsPurpose.RESET, mobile=None, request=request)
+    return {
+        "index": user.mobile_index if matched else "decoy:" + id_number_index(id_number),
+        "user_id": user.pk if matched else None,
+        "mobile_masked": user.mobile_masked if matched else _decoy_mask(id_number, name),
+        "started": timezone.now().timestamp(),
+    }
+
+
+def finish_password_reset(*, ticket: dict, code: str, password: str, request) -> User:
+    ok = _check_code(ticket["index"], SmsPurpose.RESET, code)
+    record(Event.SMS_VERIFY, request=request, result="ok" if ok else "failed", purpose=SmsPurpose.RESET)
+    if not ok or ticket["user_id"] is None:
+        raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=ticket["user_id"])
+        _set_password(user, password)
+        record(Event.PASSWORD_RESET, actor=user, request=request, obj=user)
+    from axes.utils import reset as axes_reset
+
+    axes_reset(username=user.username)
+    _notify(user, "您的账号密码已通过“找回密码”重置。如非本人操作，请立即联系所在地市工考办。")
+    return user
+
+
+def validate_new_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages), field="new_password1") from None
+
+
+def _set_password(user: User, password: str) -> None:
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at"])
+
+
+def _notify(user: User, text: str) -> None:
+    if user.mobile:
+        mobile = user.mobile
+        transaction.on_commit(lambda: send_sms(mobile, "notice", {}, f"【工勤继续教育】{text}"))
+
+
+def change_password(*, user: User, old_password: str, new_password: str, request) -> None:
+    """Change the password; every other session of the user ends, this one stays signed in."""
+    if not user.check_password(old_password):
+        record(Event.PASSWORD_CHANGE, request=request, result="failed", reason="wrong_old_password")
+        raise AccountError("原密码不正确。", field="old_password")
+    validate_new_password(new_password, user)
+    with transaction.atomic():
+        _set_password(user, new_password)
+        record(Event.PASSWORD_CHANGE, actor=user, request=request, obj=user)
+        _notify(user, "您的账号密码已修改。如非本人操作，请立即使用“找回密码”重置。")
+    update_session_auth_hash(request, user)
+
+
+# --- Mobile (完善手机信息) ------------------------------------------------------------------------
+
+
+def bind_mobile(*, user: User, mobile: str, code: str, request) -> None:
+    """Save an SMS-verified mobile for the learner."""
+    if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.BIND, code=code, request=request):
+        raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
+    old_masked = user.mobile_masked
+    try:
+        with transaction.atomic():
+            user.set_mobile(mobile)
+            user.save(update_fields=["mobile", "mobile_index", "mobile_verified_at"])
+            record(Event.MOBILE_CHANGE, actor=user, request=request, obj=user, old=old_masked, new=user.mobile_masked)
+    except IntegrityError:
+        user.refresh_from_db()
+        raise AccountError("该手机号已被其他账号使用，请更换手机号。", field="mobile") from None
+
+
+# --- Profile, avatar, addresses ---------------------------------------------------------------
+
+PROFILE_FIELDS = ["gender", "work_unit", "city", "grade", "email"]
+
+
+def update_profile(*, user: User, changes: dict, request) -> None:
+    """Save the editable 基础信息; the audit record lists which fields changed, not their values."""
+    changed = [field for field in PROFILE_FIELDS if field in changes and getattr(user, field) != changes[field]]
+    if not changed:
+        return
+    with transaction.atomic():
+        for field in changed:
+            setattr(user, field, changes[field])
+        user.save(update_fields=changed)
+        record(Event.PROFILE_CHANGE, actor=user, request=request, obj=user, fields=changed)
+
+
+AVATAR_FORMATS = {"JPEG", "PNG", "WEBP"}
+
+
+def clean_avatar(upload) -> bytes:
+    """Check an uploaded avatar by its content and re-encode it as a 400 px JPEG with no metadata."""
+    if upload.size > settings.AVATAR_MAX_BYTES:
+        raise AccountError("头像文件不能超过 2 MB。", field="avatar")
+    data = upload.read(settings.AVATAR_MAX_BYTES + 1)
+    if len(data) > settings.AVATAR_MAX_BYTES:
+        raise AccountError("头像文件不能超过 2 MB。", field="avatar")
+    invalid = AccountError("只支持 JPG、PNG 或 WebP 格式的图片，请重新选择。", field="avatar")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in AVATAR_FORMATS:
+                raise invalid
+            if probe.width * probe.height > settings.AVATAR_MAX_PIXELS:
+                raise AccountError("图片尺寸过大，请选择较小的图片。", field="avatar")
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ("RGBA", "LA", "P"):
+                image = image.convert("RGBA")
+                background = Image.new("RGB", image.size, (255, 255, 255))
+                background.paste(image, mask=image.getchannel("A"))
+                image = background
+            else:
+                image = image.convert("RGB")
+            image.thumbnail((400, 400))
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=85, optimize=True)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        raise invalid from None
+    return out.getvalue()
+
+
+def set_avatar(*, user: User, upload, request) -> None:
+    data = clean_avatar(upload)
+    name = default_storage.save(f"avatars/{uuid.uuid4().hex}.jpg", ContentFile(data))
+    old = user.avatar
+    with transaction.atomic():
+        user.avatar = name
+        user.save(update_fields=["avatar"])
+        record(Event.AVATAR_CHANGE, actor=user, request=request, obj=user)
+    if old:
+        transaction.on_commit(lambda: default_storage.delete(old))
+
+
+MAX_ADDRESSES = 10
+
+
+def save_address(*, user: User, address: Address, request) -> Address:
+    """Create or update a 收件地址; the first one, or one marked default, becomes the only default."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # serialise this user's address edits
+        others = Address.objects.filter(user=user).exclude(pk=address.pk)
+        if address.pk is None and others.count() >= MAX_ADDRESSES:
+            raise AccountError(f"最多保存 {MAX_ADDRESSES} 个收件地址。")
+        if not others.filter(is_default=True).exists():
+            address.is_default = True
+        if address.is_default:
+            others.filter(is_default=True).update(is_default=False)
+        address.user = user
+        address.save()
+        record(Event.ADDRESS_CHANGE, actor=user, request=request, obj=address, action="save")
+    return address
+
+
+def delete_address(*, user: User, address_id: int, request) -> None:
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        address = Address.objects.filter(user=user, pk=address_id).first()
+        if address is None:
+            return
+        address.delete()
+        if address.is_default:
+            successor = Address.objects.filter(user=user).order_by("-created_at").first()
+            if successor:
+                successor.is_default = True
+                successor.save(update_fields=["is_default"])
+        record(Event.ADDRESS_CHANGE, actor=user, request=request, action="delete", address=address_id)
+
+
+def set_default_address(*, user: User, address_id: int, request) -> None:
+    with transaction.atomic():
+        address = Address.objects.filter(user=user, pk=address_id).first()
+        if address is None:
+            return
+        address.is_default = True
+        save_address(user=user, address=address, request=request)

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("register/", views.register, name="register"),
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path("password/reset/verify/", views.password_reset_verify, name="password_reset_verify"),
+    path("account/send-code/", views.send_code, name="send_code"),
+    path("account/mobile/", views.complete_mobile, name="complete_mobile"),
+    path("center/", views.center, name="center"),
+    path("account/settings/", views.settings_profile, name="settings_profile"),
+    path("account/settings/avatar/", views.settings_avatar, name="settings_avatar"),
+    path("account/avatar.jpg", views.avatar_image, name="avatar_image"),
+    path("account/settings/password/", views.settings_password, name="settings_password"),
+    path("account/settings/addresses/", views.settings_addresses, name="settings_addresses"),
+    path("account/settings/addresses/new/", views.address_edit, name="address_new"),
+    path("account/settings/addresses/<int:pk>/", views.address_edit, name="address_edit"),
+    path("account/settings/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
+    path("account/settings/addresses/<int:pk>/default/", views.address_default, name="address_default"),
+]

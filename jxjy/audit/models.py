@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.db import models
+
+
+class Event(models.TextChoices):
+    LOGIN = "login", "登录成功"
+    LOGIN_FAILED = "login_failed", "登录失败"
+    LOCKOUT = "lockout", "账号锁定"
+    UNLOCK = "unlock", "账号解锁"
+    LOGOUT = "logout", "退出登录"
+    SESSION_EXPIRED = "session_expired", "会话超时"
+    REGISTER = "register", "新用户注册"
+    PASSWORD_CHANGE = "password_change", "修改密码"
+    PASSWORD_RESET = "password_reset", "找回密码"
+    MOBILE_CHANGE = "mobile_change", "手机号变更"
+    PROFILE_CHANGE = "profile_change", "基础信息修改"
+    AVATAR_CHANGE = "avatar_change", "头像修改"
+    ADDRESS_CHANGE = "address_change", "收件地址修改"
+    SMS_SEND = "sms_send", "发送短信验证码"
+    SMS_VERIFY = "sms_verify", "校验短信验证码"
+    ACCESS_DENIED = "access_denied", "越权访问"
+
+
+class AuditRecord(models.Model):
+    """One security-relevant event. Append-only: never updated or deleted by the application
+    (and, on PostgreSQL, a trigger refuses UPDATE and DELETE). Never holds a password, an SMS
+    code, a session id or a full ID number or mobile."""
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    event = models.CharField("事件", max_length=32, choices=Event.choices, db_index=True)
+    result = models.CharField("结果", max_length=16, default="ok")
+    # No database constraint: the record outlives the account it names.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_role = models.CharField("角色", max_length=16, blank=True)
+    actor_city = models.CharField("地市", max_length=8, blank=True)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    object_type = models.CharField("对象类型", max_length=64, blank=True)
+    object_id = models.CharField("对象", max_length=64, blank=True)
+    request_id = models.CharField("请求号", max_length=64, blank=True)
+    detail = models.JSONField("详情", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计日志"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["actor", "-at"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_event_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("audit records are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("audit records are append-only")

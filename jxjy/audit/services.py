@@ -1,0 +1,27 @@
+from jxjy.lib.request_context import request_id
+
+from .models import AuditRecord
+
+
+def client_ip(request):
+    """The client address as the trusted proxy chain reports it (REMOTE_ADDR behind nginx's real_ip)."""
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def record(event, *, actor=None, request=None, obj=None, result="ok", **detail):
+    """Write one audit record. `detail` must never carry secrets or full personal numbers."""
+    user = getattr(request, "user", None)
+    if actor is None and user is not None and user.is_authenticated:
+        actor = user
+    return AuditRecord.objects.create(
+        event=event,
+        result=result,
+        actor=actor,
+        actor_role=getattr(actor, "role", "") or "",
+        actor_city=getattr(actor, "city_id", "") or "",
+        ip=client_ip(request),
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        request_id=request_id.get() if request_id.get() != "-" else "",
+        detail=detail,
+    )

@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+
+@register(Tags.security, deploy=True)
+def dev_tools_off_in_production(app_configs, **kwargs):
+    if getattr(settings, "DEV_TOOLS", False) and not settings.DEBUG:
+        return [
+            Error(
+                "DEV_TOOLS is on while DEBUG is off: the captcha answer PASSED and /dev/outbox/ would be live.",
+                hint="Unset DEV_TOOLS in production.",
+                id="jxjy.E001",
+            )
+        ]
+    return []

@@ -1,0 +1,30 @@
+"""Model fields for sensitive personal information."""
+
+from django.db import models
+
+from . import crypto
+
+
+class EncryptedTextField(models.TextField):
+    """Stores `crypto.encrypt(value, purpose)`; reads back plaintext. Not searchable: pair it
+    with a blind-index column for lookups."""
+
+    def __init__(self, *args, purpose: str, **kwargs):
+        self.purpose = purpose
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["purpose"] = self.purpose
+        return name, path, args, kwargs
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return crypto.decrypt(value, self.purpose)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return crypto.encrypt(value, self.purpose)

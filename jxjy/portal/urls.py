@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("notices/", views.notice_list, name="notice_list"),
+    path("notices/<int:pk>/", views.notice_detail, name="notice_detail"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("a11y/", views.toggle_a11y, name="a11y"),
+]

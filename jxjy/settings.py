@@ -1,0 +1,288 @@
+"""Settings, read from the environment.
+
+Safe development defaults; optional services switch on only when configured:
+no DATABASE_URL means a SQLite file, no REDIS_URL means local-memory cache and
+database sessions. Secrets may come from `<NAME>_FILE` (Docker/K8s secrets).
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env(name, default=None):
+    """Return an environment value, or the contents of the file `<name>_FILE` points to."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    value = env(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name, default):
+    value = env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+# Development conveniences (captcha answer PASSED, /dev/outbox/, simulated bank).
+# Follows DEBUG unless set; a system check refuses them in production.
+DEV_TOOLS = env_bool("DEV_TOOLS", DEBUG)
+
+
+def secret(name, dev_default):
+    value = env(name)
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(f"环境变量 {name} 未设置（生产环境必须配置）。")
+
+
+SECRET_KEY = secret("SECRET_KEY", "dev-only-insecure-key-" + "x" * 40)
+# AES-256-GCM key for ID numbers and mobiles (base64 of 32 bytes) and the key of
+# their keyed blind index. Both live outside the database; rotate by adding a
+# new FIELD_ENCRYPTION_KEYS entry in front.
+FIELD_ENCRYPTION_KEYS = [
+    key.strip() for key in secret("FIELD_ENCRYPTION_KEYS", "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc=").split(",")
+]
+BLIND_INDEX_KEY = secret("BLIND_INDEX_KEY", "dev-only-blind-index-key")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.forms",
+    "axes",
+    "captcha",
+    "jxjy.lib",
+    "jxjy.audit",
+    "jxjy.accounts",
+    "jxjy.portal",
+]
+
+MIDDLEWARE = [
+    "jxjy.lib.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "jxjy.lib.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jxjy.accounts.middleware.SessionTimeoutMiddleware",
+    "jxjy.accounts.middleware.MobileRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "jxjy.urls"
+WSGI_APPLICATION = "jxjy.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "jxjy" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "jxjy.portal.context_processors.site",
+            ],
+        },
+    },
+]
+
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "jxjy"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "jxjy.accounts.validators.MaximumLengthValidator"},
+    {"NAME": "jxjy.accounts.validators.LettersAndDigitsValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "jxjy.accounts.validators.PersonalNumberValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:center"
+LOGOUT_REDIRECT_URL = "portal:home"
+
+# Sessions: learners idle 30 min, staff idle 15 min, anyone 12 h at most.
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_IDLE_TIMEOUT_LEARNER = env_int("SESSION_IDLE_TIMEOUT_LEARNER", 30 * 60)
+SESSION_IDLE_TIMEOUT_STAFF = env_int("SESSION_IDLE_TIMEOUT_STAFF", 15 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "jxjy.portal.views.csrf_failure"
+
+# django-axes: five failures for one account lock it for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "jxjy.accounts.views.lockout"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_VERBOSE = False
+# Accounts are locked by username only, so an attacker cannot lock a learner out by IP tricks, and
+# a shared office IP does not lock a whole unit; addresses are throttled by LOGIN_RATE_PER_IP_MINUTE.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Captcha: in development and tests the answer PASSED is accepted.
+CAPTCHA_TEST_MODE = DEV_TOOLS
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 5
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_IMAGE_SIZE = (110, 44)
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
+CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_dots",)
+
+# SMS
+SMS_BACKEND = env(
+    "SMS_BACKEND",
+    "jxjy.lib.sms.filebased.SmsBackend" if DEV_TOOLS else "jxjy.lib.sms.aliyun.SmsBackend",
+)
+SMS_FILE_PATH = VAR_DIR / "sms-outbox.jsonl"
+SMS_CODE_TTL = timedelta(minutes=5)
+SMS_CODE_MAX_TRIES = 5
+SMS_LIMITS_PER_MOBILE = [(60, 1), (3600, 5), (86400, 10)]
+SMS_LIMIT_PER_IP_HOUR = env_int("SMS_LIMIT_PER_IP_HOUR", 20)
+ALIYUN_SMS_ACCESS_KEY_ID = env("ALIYUN_SMS_ACCESS_KEY_ID", "")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+ALIYUN_SMS_SIGN_NAME = env("ALIYUN_SMS_SIGN_NAME", "")
+ALIYUN_SMS_ENDPOINT = env("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_TEMPLATES = {
+    "code": env("ALIYUN_SMS_TEMPLATE_CODE", ""),
+    "notice": env("ALIYUN_SMS_TEMPLATE_NOTICE", ""),
+}
+LOGIN_RATE_PER_IP_MINUTE = env_int("LOGIN_RATE_PER_IP_MINUTE", 20)
+
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+AVATAR_MAX_PIXELS = 40_000_000
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"  # never routed: every upload is served by a view that checks access
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+if env("AWS_STORAGE_BUCKET_NAME"):
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Security headers; HTTPS-only settings switch on outside DEBUG.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+SITE_NAME = "江苏省机关事业单位工勤人员继续教育网络培训平台"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "jxjy.lib.logging.RequestIdFilter"},
+        "redact": {"()": "jxjy.lib.logging.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "redact"],
+            "formatter": "plain",
+        },
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

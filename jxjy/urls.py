@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from jxjy.portal import views as portal_views
+
+admin.site.site_header = "工勤人员继续教育网络培训平台 管理后台"
+admin.site.site_title = "管理后台"
+
+urlpatterns = [
+    path("", include("jxjy.portal.urls")),
+    path("", include("jxjy.accounts.urls")),
+    path("captcha/", include("captcha.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEV_TOOLS:
+    urlpatterns += [path("dev/outbox/", portal_views.dev_outbox, name="dev_outbox")]
+
+handler500 = "jxjy.portal.views.server_error"
