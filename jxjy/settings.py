@@ -95,9 +95,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "jxjy.accounts.middleware.SessionTimeoutMiddleware",
     "jxjy.accounts.middleware.MobileRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -157,8 +157,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "jxjy.accounts.validators.MaximumLengthValidator"},
+    {"NAME": "jxjy.accounts.validators.LengthValidator", "OPTIONS": {"min_length": 8, "max_length": 128}},
     {"NAME": "jxjy.accounts.validators.LettersAndDigitsValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "jxjy.accounts.validators.PersonalNumberValidator"},
@@ -181,10 +180,16 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends 30 min after it began
 AXES_LOCKOUT_CALLABLE = "jxjy.accounts.views.lockout"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
+# axes keeps the request's GET/POST data with an attempt: mask everything personal or secret.
+AXES_SENSITIVE_PARAMETERS = [
+    "password", "id_number", "mobile", "name", "captcha_0", "captcha_1", "csrfmiddlewaretoken", "sms_code",
+    "new_password1", "new_password2", "old_password", "next",
+]  # fmt: skip
 # Accounts are locked by username only, so an attacker cannot lock a learner out by IP tricks, and
 # a shared office IP does not lock a whole unit; addresses are throttled by LOGIN_RATE_PER_IP_MINUTE.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -157,6 +157,10 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["gender", "work_unit", "city", "grade", "email"]
         labels = {"email": "电子邮箱"}
+        error_messages = {
+            "email": {"invalid": "请输入正确的电子邮箱地址，例如 name@example.cn。"},
+            "city": {"invalid_choice": "请选择列表中的地市。"},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,8 +1,10 @@
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -34,12 +36,11 @@ class SessionTimeoutMiddleware:
             if now - last_seen > idle or now - signed_in > settings.SESSION_COOKIE_AGE:
                 record(Event.SESSION_EXPIRED, actor=user, request=request, obj=user)
                 logout(request)
-                messages.info(request, "您长时间未操作，为保护账号安全已自动退出，请重新登录。")
-                if request.headers.get("Accept", "").startswith("application/json"):
-                    from django.http import JsonResponse
-
+                if "application/json" in request.headers.get("Accept", ""):
+                    # Scripts (the player's heartbeat later) must stop at once, not follow a redirect.
                     return JsonResponse({"error": "登录已过期，请重新登录。"}, status=401)
-                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+                messages.info(request, "您长时间未操作，为保护账号安全已自动退出，请重新登录。")
+                return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.path})}")
             if now - last_seen >= 60 or LAST_SEEN not in session:
                 session[LAST_SEEN] = now
         return self.get_response(request)

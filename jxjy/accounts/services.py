@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import io
+import logging
 import secrets
 import uuid
 from datetime import timedelta
@@ -25,9 +26,11 @@ from jxjy.lib.idcard import gender_of
 from jxjy.lib.masking import mask_mobile
 from jxjy.lib.regions import city_hint_from_id_number
 from jxjy.lib.sms import send_sms
+from jxjy.lib.sms.base import SmsError
 
 from .models import Address, Role, SmsCode, SmsPurpose, User, id_number_index, mobile_index
 
+logger = logging.getLogger(__name__)
 PRIVACY_POLICY_VERSION = "2026-11"
 TAKEN_MESSAGE = "该身份证号或手机号已被注册。如果是您本人的账号，请使用“找回密码”；如有疑问，请联系所在地市工考办。"
 BAD_CODE_MESSAGE = "短信验证码错误或已失效，请重新获取。"
@@ -62,7 +65,9 @@ def _throttle_sms(index: str, ip: str | None, now) -> None:
         raise SmsThrottled("当前网络获取验证码次数过多，请稍后再试。", field="mobile")
 
 
-def _issue_code(index: str, purpose: str, *, mobile: str | None, request) -> None:
+def _issue_code(index: str, purpose: str, *, request) -> str:
+    """Record a new code for `index` within the send limits and return it (the caller sends it
+    once the row is committed)."""
     lock = f"sms-lock:{index}"
     if not cache.add(lock, 1, 10):
         raise SmsThrottled("验证码发送过于频繁，请 1 分钟后再试。", field="mobile")
@@ -77,20 +82,29 @@ def _issue_code(index: str, purpose: str, *, mobile: str | None, request) -> Non
             created_at=now,
             expires_at=now + settings.SMS_CODE_TTL,
         )
-        if mobile is not None:
-            minutes = int(settings.SMS_CODE_TTL.total_seconds() // 60)
-            label = SmsPurpose(purpose).label
-            text = f"【工勤继续教育】您的验证码为 {code}，{minutes} 分钟内有效，用于{label}。请勿告诉他人。"
-            transaction.on_commit(lambda: send_sms(mobile, "code", {"code": code}, text))
-            record(Event.SMS_SEND, request=request, purpose=purpose, mobile=mask_mobile(mobile))
+        return code
     finally:
         cache.delete(lock)
+
+
+def _deliver_code(mobile: str, purpose: str, code: str, request) -> None:
+    minutes = int(settings.SMS_CODE_TTL.total_seconds() // 60)
+    label = SmsPurpose(purpose).label
+    text = f"【工勤继续教育】您的验证码为 {code}，{minutes} 分钟内有效，用于{label}。请勿告诉他人。"
+    try:
+        send_sms(mobile, "code", {"code": code}, text)
+    except SmsError:
+        logger.exception("SMS code delivery failed")
+        record(Event.SMS_SEND, request=request, result="failed", purpose=purpose, mobile=mask_mobile(mobile))
+        raise AccountError("短信发送失败，请稍后再试。", field="mobile") from None
+    record(Event.SMS_SEND, request=request, purpose=purpose, mobile=mask_mobile(mobile))
 
 
 def send_sms_code(*, mobile: str, purpose: str, request) -> None:
     """Send a fresh 6-digit code to `mobile` for `purpose`, within the send limits."""
     with transaction.atomic():
-        _issue_code(mobile_index(mobile), purpose, mobile=mobile, request=request)
+        code = _issue_code(mobile_index(mobile), purpose, request=request)
+    _deliver_code(mobile, purpose, code, request)
 
 
 def _check_code(index: str, purpose: str, code: str) -> bool:
@@ -181,9 +195,11 @@ def start_password_reset(*, name: str, id_number: str, request) -> dict:
     matched = user is not None and user.name == name and user.mobile_verified_at is not None and user.is_active
     with transaction.atomic():
         if matched:
-            _issue_code(user.mobile_index, SmsPurpose.RESET, mobile=user.mobile, request=request)
+            code = _issue_code(user.mobile_index, SmsPurpose.RESET, request=request)
         else:
-            _issue_code("decoy:" + id_number_index(id_number), SmsPurpose.RESET, mobile=None, request=request)
+            _issue_code("decoy:" + id_number_index(id_number), SmsPurpose.RESET, request=request)
+    if matched:
+        _deliver_code(user.mobile, SmsPurpose.RESET, code, request)
     return {
         "index": user.mobile_index if matched else "decoy:" + id_number_index(id_number),
         "user_id": user.pk if matched else None,
@@ -222,9 +238,12 @@ def _set_password(user: User, password: str) -> None:
 
 
 def _notify(user: User, text: str) -> None:
+    """A notice without secrets (password changed …); a failed notice must not undo the change."""
     if user.mobile:
-        mobile = user.mobile
-        transaction.on_commit(lambda: send_sms(mobile, "notice", {}, f"【工勤继续教育】{text}"))
+        try:
+            send_sms(user.mobile, "notice", {}, f"【工勤继续教育】{text}")
+        except SmsError:
+            logger.exception("SMS notice delivery failed")
 
 
 def change_password(*, user: User, old_password: str, new_password: str, request) -> None:
@@ -236,8 +255,8 @@ def change_password(*, user: User, old_password: str, new_password: str, request
     with transaction.atomic():
         _set_password(user, new_password)
         record(Event.PASSWORD_CHANGE, actor=user, request=request, obj=user)
-        _notify(user, "您的账号密码已修改。如非本人操作，请立即使用“找回密码”重置。")
     update_session_auth_hash(request, user)
+    _notify(user, "您的账号密码已修改。如非本人操作，请立即使用“找回密码”重置。")
 
 
 # --- Mobile (完善手机信息) ------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Sign-in events into the audit log."""
 
+import time
+
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -7,9 +9,14 @@ from django.dispatch import receiver
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 
+from .middleware import LAST_SEEN, SIGNED_IN_AT
+
 
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
+    now = time.time()
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN] = now
     record(Event.LOGIN, actor=user, request=request, obj=user)
 
 

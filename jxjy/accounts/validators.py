@@ -5,16 +5,19 @@ import re
 from django.core.exceptions import ValidationError
 
 
-class MaximumLengthValidator:
-    def __init__(self, max_length=128):
+class LengthValidator:
+    def __init__(self, min_length=8, max_length=128):
+        self.min_length = min_length
         self.max_length = max_length
 
     def validate(self, password, user=None):
+        if len(password) < self.min_length:
+            raise ValidationError(f"密码太短，至少需要 {self.min_length} 个字符。", code="password_too_short")
         if len(password) > self.max_length:
             raise ValidationError(f"密码不能超过 {self.max_length} 个字符。", code="password_too_long")
 
     def get_help_text(self):
-        return f"不超过 {self.max_length} 个字符。"
+        return f"{self.min_length} 到 {self.max_length} 个字符。"
 
 
 class LettersAndDigitsValidator:

@@ -83,9 +83,8 @@ def login_view(request):
 
 def lockout(request, credentials, *args, **kwargs):
     """django-axes calls this instead of the view once an account is locked."""
-    form = LoginForm()
-    form.add_error(None, LOCKED_MESSAGE)
-    return render(request, "accounts/login.html", {"form": form, "locked": True}, status=403)
+    context = {"form": LoginForm(), "locked_message": LOCKED_MESSAGE}
+    return render(request, "accounts/login.html", context, status=403)
 
 
 @require_POST

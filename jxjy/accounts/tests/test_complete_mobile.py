@@ -1,0 +1,77 @@
+import pytest
+from django.urls import reverse
+
+from jxjy.accounts.services import BAD_CODE_MESSAGE
+from jxjy.audit.models import AuditRecord, Event
+
+from .helpers import last_code, login, request_code
+
+pytestmark = pytest.mark.django_db
+PAGE = reverse("accounts:complete_mobile")
+
+
+def test_learner_without_mobile_is_sent_to_complete_it(client, charlie):
+    response = login(client, charlie.id_number)
+    assert response.status_code == 302
+    for path in ("/center/", "/account/settings/", "/account/settings/password/", "/account/settings/addresses/"):
+        blocked = client.get(path)
+        assert blocked.status_code == 302 and blocked.url == PAGE, path
+    assert client.post("/account/settings/", {"work_unit": "x"}).url == PAGE
+    assert client.get(PAGE).status_code == 200
+
+
+def test_saving_a_verified_mobile_unlocks_the_platform(client, charlie):
+    login(client, charlie.id_number)
+    assert request_code(client, "13600002222", purpose="bind").status_code == 200
+    response = client.post(PAGE, {"action": "save", "mobile": "13600002222", "sms_code": last_code("13600002222")})
+    assert response.url == reverse("accounts:center")
+    assert client.get("/center/").status_code == 200
+    charlie.refresh_from_db()
+    assert charlie.mobile == "13600002222" and charlie.mobile_verified_at is not None
+    record = AuditRecord.objects.get(event=Event.MOBILE_CHANGE)
+    assert record.detail == {"old": "", "new": "136****2222"}
+
+
+def test_wrong_code_saves_nothing(client, charlie):
+    login(client, charlie.id_number)
+    request_code(client, "13600002222", purpose="bind")
+    response = client.post(PAGE, {"action": "save", "mobile": "13600002222", "sms_code": "000000"})
+    if last_code("13600002222") != "000000":
+        assert BAD_CODE_MESSAGE in response.content.decode()
+        charlie.refresh_from_db()
+        assert charlie.mobile == ""
+
+
+def test_code_for_another_mobile_does_not_bind(client, charlie):
+    login(client, charlie.id_number)
+    request_code(client, "13600002222", purpose="bind")
+    code = last_code("13600002222")
+    response = client.post(PAGE, {"action": "save", "mobile": "13600003333", "sms_code": code})
+    assert BAD_CODE_MESSAGE in response.content.decode()
+
+
+def test_mobile_of_another_account_is_refused(client, charlie, alice):
+    login(client, charlie.id_number)
+    request_code(client, alice.mobile, purpose="bind")
+    response = client.post(PAGE, {"action": "save", "mobile": alice.mobile, "sms_code": last_code(alice.mobile)})
+    assert "已被其他账号使用" in response.content.decode()
+    charlie.refresh_from_db()
+    assert charlie.mobile == ""
+
+
+def test_no_script_send_path(client, charlie, outbox):
+    login(client, charlie.id_number)
+    response = client.post(
+        PAGE, {"action": "send_code", "mobile": "13600002222", "captcha_0": "x", "captcha_1": "PASSED"}
+    )
+    assert response.status_code == 200
+    assert "验证码已发送至 136****2222" in response.content.decode()
+    assert outbox[-1].mobile == "13600002222"
+
+
+def test_learner_with_mobile_can_change_it(client, alice):
+    login(client, alice.id_number)
+    request_code(client, "13600004444", purpose="bind")
+    client.post(PAGE, {"action": "save", "mobile": "13600004444", "sms_code": last_code("13600004444")})
+    alice.refresh_from_db()
+    assert alice.mobile == "13600004444"

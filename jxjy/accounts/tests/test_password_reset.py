@@ -1,0 +1,146 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from jxjy.accounts.models import SmsCode
+from jxjy.accounts.services import BAD_CODE_MESSAGE
+from jxjy.audit.models import AuditRecord, Event
+
+from .helpers import CAPTCHA, last_code, login, valid_id
+
+pytestmark = pytest.mark.django_db
+START = reverse("accounts:password_reset")
+VERIFY = reverse("accounts:password_reset_verify")
+
+
+def start(client, name, id_number, captcha=CAPTCHA):
+    return client.post(START, {"name": name, "id_number": id_number, **captcha})
+
+
+def finish(client, code, password="Zhaohui2026ok"):
+    return client.post(VERIFY, {"sms_code": code, "new_password1": password, "new_password2": password})
+
+
+def test_reset_sends_a_code_to_the_registered_mobile_and_sets_the_password(client, alice, outbox):
+    response = start(client, "张伟", alice.id_number)
+    assert response.status_code == 302 and response.url == VERIFY
+    page = client.get(VERIFY).content.decode()
+    assert "138****8000" in page
+    assert alice.mobile not in page
+    assert outbox[-1].mobile == alice.mobile
+    response = finish(client, last_code(alice.mobile))
+    assert response.url == reverse("accounts:login")
+    alice.refresh_from_db()
+    assert alice.check_password("Zhaohui2026ok")
+    assert AuditRecord.objects.filter(event=Event.PASSWORD_RESET, actor=alice).exists()
+    assert outbox[-1].template == "notice"  # a notice without secrets
+    assert not re.search(r"[0-9]{6}", outbox[-1].text)
+    assert login(client, alice.id_number, password="Zhaohui2026ok").status_code == 302
+
+
+def _normalise(html):
+    html = re.sub(r"1[3-9][0-9]\*{4}[0-9]{4}", "MASK", html)
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    return html
+
+
+def test_unknown_pair_gets_the_same_reply_and_no_sms(client, alice, outbox):
+    known = start(client, "张伟", alice.id_number)
+    known_page = client.get(VERIFY).content.decode()
+    outbox.clear()
+    from django.test import Client
+
+    other = Client()
+    unknown = start(other, "张伟", valid_id("32010219550505123"))
+    unknown_page = other.get(VERIFY).content.decode()
+    wrong_name = Client()
+    start(wrong_name, "李四", alice.id_number)
+    wrong_name_page = wrong_name.get(VERIFY).content.decode()
+
+    assert outbox == []
+    assert known.status_code == unknown.status_code == 302
+    assert _normalise(known_page) == _normalise(unknown_page) == _normalise(wrong_name_page)
+    assert re.search(r"1[3-9][0-9]\*{4}[0-9]{4}", unknown_page)  # a plausible mask, not a give-away
+    for code in ("000000", "123456"):
+        assert BAD_CODE_MESSAGE in finish(other, code).content.decode()
+
+
+def test_decoy_mask_is_stable_for_the_same_input(client):
+    first = start(client, "张伟", valid_id("32010219550505123"))
+    page1 = client.get(VERIFY).content.decode()
+    start(client, "张伟", valid_id("32010219550505123"))
+    page2 = client.get(VERIFY).content.decode()
+    assert first.status_code == 302
+    mask = re.compile(r"1[3-9][0-9]\*{4}[0-9]{4}")
+    assert mask.search(page1).group() == mask.search(page2).group()
+
+
+def test_unknown_pair_is_throttled_like_a_known_one(client, alice):
+    assert start(client, "张伟", alice.id_number).status_code == 302
+    known_again = start(client, "张伟", alice.id_number)
+    unknown_id = valid_id("32010219550505123")
+    assert start(client, "张伟", unknown_id).status_code == 302
+    unknown_again = start(client, "张伟", unknown_id)
+    assert known_again.status_code == unknown_again.status_code == 200
+    assert "1 分钟" in known_again.content.decode() and "1 分钟" in unknown_again.content.decode()
+
+
+def test_wrong_captcha_is_refused(client, alice, outbox):
+    response = start(client, "张伟", alice.id_number, captcha={"captcha_0": "x", "captcha_1": "nope"})
+    assert "图形验证码不正确" in response.content.decode()
+    assert outbox == []
+
+
+def test_wrong_codes_void_the_reset(client, alice):
+    start(client, "张伟", alice.id_number)
+    code = last_code(alice.mobile)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        assert BAD_CODE_MESSAGE in finish(client, wrong).content.decode()
+    assert BAD_CODE_MESSAGE in finish(client, code).content.decode()
+    alice.refresh_from_db()
+    assert alice.check_password("Demo1234")
+
+
+def test_register_code_does_not_reset(client, alice):
+    start(client, "张伟", alice.id_number)
+    SmsCode.objects.filter(purpose="reset").update(purpose="register")
+    assert BAD_CODE_MESSAGE in finish(client, last_code(alice.mobile)).content.decode()
+
+
+def test_new_password_follows_the_rules_the_same_way_for_both_paths(client, alice):
+    from django.test import Client
+
+    start(client, "张伟", alice.id_number)
+    known = finish(client, "000000", password="a" + alice.id_number[-8:]).content.decode()
+    other = Client()
+    unknown_id = valid_id("32010219550505123")
+    start(other, "张伟", unknown_id)
+    unknown = finish(other, "000000", password="a" + unknown_id[-8:]).content.decode()
+    assert "身份证号" in known and "身份证号" in unknown
+    assert BAD_CODE_MESSAGE not in known and BAD_CODE_MESSAGE not in unknown
+
+
+def test_reset_clears_a_lockout(client, alice):
+    for _ in range(5):
+        login(client, alice.id_number, password="Wrong2026x")
+    assert login(client, alice.id_number).status_code == 403
+    start(client, "张伟", alice.id_number)
+    finish(client, last_code(alice.mobile))
+    assert login(client, alice.id_number, password="Zhaohui2026ok").status_code == 302
+
+
+def test_verify_page_without_a_ticket_goes_back(client):
+    assert client.get(VERIFY).url == START
+
+
+def test_reset_ends_existing_sessions(alice):
+    from django.test import Client
+
+    signed_in = Client()
+    login(signed_in, alice.id_number)
+    resetter = Client()
+    start(resetter, "张伟", alice.id_number)
+    finish(resetter, last_code(alice.mobile))
+    assert signed_in.get("/center/").status_code == 302
