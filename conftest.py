@@ -26,6 +26,23 @@ def _isolation(settings):
     locmem.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests (live server, parallel connections) flush the database, data
+    migrations included: put the cities back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        from jxjy.accounts.models import City
+        from jxjy.lib.regions import CITIES
+
+        for code, name in CITIES:
+            City.objects.update_or_create(code=code, defaults={"name": name})
+
+
 @pytest.fixture
 def outbox():
     from jxjy.lib.sms import locmem

@@ -21,7 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import client_ip, record
-from jxjy.lib import ratelimit
+from jxjy.lib import crypto, ratelimit
 from jxjy.lib.idcard import gender_of
 from jxjy.lib.masking import mask_mobile
 from jxjy.lib.regions import city_hint_from_id_number
@@ -168,6 +168,12 @@ def register_learner(*, name, id_number, mobile, password, code, request) -> Use
             user.save()
             record(Event.REGISTER, actor=user, request=request, obj=user)
     except IntegrityError:
+        # Only a taken ID number or mobile is the learner's problem; anything else is ours.
+        taken = User.objects.filter(username=user.username).exists() or User.objects.filter(
+            mobile_index=user.mobile_index
+        ).exists()
+        if not taken:
+            raise
         record(Event.REGISTER, request=request, result="refused", reason="taken")
         raise AccountError(TAKEN_MESSAGE) from None
     return user
@@ -192,16 +198,18 @@ def start_password_reset(*, name: str, id_number: str, request) -> dict:
     throttling whether or not the pair exists (a decoy mask and an unsent code otherwise).
     """
     user = User.objects.filter(username=id_number_index(id_number), role=Role.LEARNER).first()
+    # An unmatched request is throttled and verified like a real one, under a stand-in index.
+    decoy_index = crypto.blind_index(id_number, "reset_decoy")
     matched = user is not None and user.name == name and user.mobile_verified_at is not None and user.is_active
     with transaction.atomic():
         if matched:
             code = _issue_code(user.mobile_index, SmsPurpose.RESET, request=request)
         else:
-            _issue_code("decoy:" + id_number_index(id_number), SmsPurpose.RESET, request=request)
+            _issue_code(decoy_index, SmsPurpose.RESET, request=request)
     if matched:
         _deliver_code(user.mobile, SmsPurpose.RESET, code, request)
     return {
-        "index": user.mobile_index if matched else "decoy:" + id_number_index(id_number),
+        "index": user.mobile_index if matched else decoy_index,
         "user_id": user.pk if matched else None,
         "mobile_masked": user.mobile_masked if matched else _decoy_mask(id_number, name),
         "started": timezone.now().timestamp(),

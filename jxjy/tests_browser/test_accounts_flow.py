@@ -373,3 +373,20 @@ def test_user_menu_stays_open_on_the_way_to_its_items(browsing, alice):
     page.mouse.move(x, summary["y"] + summary["height"] / 2)
     page.mouse.move(x, item["y"] + item["height"] / 2, steps=25)
     expect(menu).to_have_attribute("open", "", timeout=2000)
+
+
+# --- Known bug of 大字模式 -----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="site.css: `html.a11y .tool-btn { color: #fff }` outranks `.tool-btn[aria-pressed=true]`, white on white",
+)
+def test_standard_mode_button_is_legible_in_large_text_mode(browsing):
+    page = browsing.page
+    page.goto("/")
+    page.get_by_role("button", name="大字模式").click()
+    button = page.get_by_role("button", name="标准模式")
+    expect(button).to_be_visible()
+    color, background = button.evaluate("el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]")
+    assert color != background, f"标准模式 is drawn {color} on {background}"
