@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import warnings
 from pathlib import Path
 
 import pytest
@@ -28,17 +27,6 @@ VIEWPORTS = {
     "desktop": {"viewport": {"width": 1366, "height": 900}},
 }
 DEFAULT_TIMEOUT_MS = 10_000
-
-# Known app bugs, tolerated here so the flows still run to the end; each entry must still reproduce, so fixing
-# the bug fails the check until its entry is removed.
-KNOWN_OVERFLOWS = {
-    # site.css: `.center` is a one-column grid whose track grows to the min-content width of the side menu's
-    # nowrap row (the `overflow-x: auto` on `.side-menu ul` never takes effect), so the page is ~980px wide.
-    ("phone", "/center/"): "学员中心 side menu widens the page",
-}
-# The CSP (settings.CONTENT_SECURITY_POLICY, no style-src) blocks the templates' inline style="" attributes;
-# Chromium logs each one as a console error. Reported, not a script failure.
-CSP_INLINE_STYLE = "Applying inline style violates the following Content Security Policy"
 
 # The widest elements, to name the culprit when a page scrolls sideways.
 OVERFLOW_JS = """
@@ -118,13 +106,7 @@ class Browsing:
         info = self.page.evaluate(OVERFLOW_JS)
         # A mobile browser zooms out to fit a page that is too wide, so also hold it to the viewport width.
         limit = min(info["innerWidth"], self.width) + 1
-        overflows = info["scrollWidth"] > limit
-        known = KNOWN_OVERFLOWS.get((self.viewport, self.path().split("?")[0]))
-        if known:
-            assert overflows, f"known bug fixed? remove {self.viewport} {self.path()} from KNOWN_OVERFLOWS ({known})"
-            warnings.warn(f"{self.viewport} {step} ({self.path()}): known bug: {known}", stacklevel=2)
-            return
-        assert not overflows, (
+        assert info["scrollWidth"] <= limit, (
             f"{self.viewport} {step} ({self.path()}) scrolls sideways: scrollWidth {info['scrollWidth']} "
             f"> {limit - 1}; widest elements: {info['wide']}"
         )
@@ -137,16 +119,8 @@ def browsing(browser, viewport, live_server):
     page.set_default_timeout(DEFAULT_TIMEOUT_MS)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda msg: errors.append(msg.text) if msg.type == "error" and CSP_INLINE_STYLE not in msg.text else None,
-    )
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     yield Browsing(page, viewport, live_server.url)
     context.close()
-    # Failed loads (404 images, CSP blocks of scripts) show here too; none are expected in these flows.
+    # Failed loads and CSP blocks (inline style="" attributes included) show here too; none are expected.
     assert not errors, f"errors in the browser console: {errors}"
-
-
-@pytest.fixture
-def page(browsing):
-    return browsing.page
