@@ -169,9 +169,10 @@ def register_learner(*, name, id_number, mobile, password, code, request) -> Use
             record(Event.REGISTER, actor=user, request=request, obj=user)
     except IntegrityError:
         # Only a taken ID number or mobile is the learner's problem; anything else is ours.
-        taken = User.objects.filter(username=user.username).exists() or User.objects.filter(
-            mobile_index=user.mobile_index
-        ).exists()
+        taken = (
+            User.objects.filter(username=user.username).exists()
+            or User.objects.filter(mobile_index=user.mobile_index).exists()
+        )
         if not taken:
             raise
         record(Event.REGISTER, request=request, result="refused", reason="taken")

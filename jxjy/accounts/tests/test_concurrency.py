@@ -50,9 +50,11 @@ def test_one_account_per_id_number_under_concurrent_registration():
         codes[mobile] = last_code(mobile)
 
     def attempt(mobile):
-        return lambda: Client().post(
-            reverse("accounts:register"), {**register_data(mobile=mobile), "sms_code": codes[mobile]}
-        ).status_code
+        return lambda: (
+            Client()
+            .post(reverse("accounts:register"), {**register_data(mobile=mobile), "sms_code": codes[mobile]})
+            .status_code
+        )
 
     statuses = run_parallel([attempt(m) for m in mobiles])
     assert User.objects.count() == 1
@@ -66,9 +68,11 @@ def test_a_code_is_consumed_once_under_concurrent_use():
     ids = [valid_id(f"3201021980010{i}123") for i in range(1, 7)]
 
     def attempt(id_number):
-        return lambda: Client().post(
-            reverse("accounts:register"), {**register_data(id_number=id_number), "sms_code": code}
-        ).status_code
+        return lambda: (
+            Client()
+            .post(reverse("accounts:register"), {**register_data(id_number=id_number), "sms_code": code})
+            .status_code
+        )
 
     statuses = run_parallel([attempt(i) for i in ids])
     assert statuses.count(302) == 1

@@ -152,3 +152,26 @@ def test_csrf_is_enforced(alice):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post(reverse("accounts:login"), {"id_number": alice.id_number, "password": "Demo1234", **CAPTCHA})
     assert response.status_code == 403
+
+
+def test_admin_unlocks_a_locked_account_and_it_is_audited(client, alice, province_admin):
+    for _ in range(5):
+        login(client, alice.id_number, password="Wrong2026x")
+    assert login(client, alice.id_number).status_code == 403
+    admin_client = type(client)()
+    admin_client.force_login(province_admin)
+    response = admin_client.post(
+        "/admin/accounts/user/", {"action": "unlock", "_selected_action": [alice.pk]}, follow=True
+    )
+    assert "已解除 1 个账号的登录锁定" in response.content.decode()
+    assert AuditRecord.objects.filter(event=Event.UNLOCK, object_id=str(alice.pk)).exists()
+    assert login(client, alice.id_number).status_code == 302
+
+
+def test_admin_shows_numbers_masked(client, alice, bob, province_admin):
+    client.force_login(province_admin)
+    html = client.get("/admin/accounts/user/").content.decode()
+    html += client.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
+    assert alice.id_number_masked in html and bob.id_number_masked in html
+    for number in (alice.id_number, alice.mobile, bob.id_number, bob.mobile):
+        assert number not in html
