@@ -7,7 +7,7 @@ from jxjy.lib.idcard import InvalidIdNumber, normalize_id_number
 from jxjy.lib.mobile import InvalidMobile, normalize_mobile
 from jxjy.lib.names import InvalidName, normalize_name
 
-from .models import Address, User
+from .models import Address, Gender, Grade, User
 
 
 class IdNumberField(forms.CharField):
@@ -165,6 +165,8 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["city"].empty_label = "请选择所属地市"
+        self.fields["gender"].choices = [("", "请选择性别"), *Gender.choices]
+        self.fields["grade"].choices = [("", "请选择技术等级"), *Grade.choices]
         self.fields["work_unit"].widget.attrs["autocomplete"] = "organization"
 
 

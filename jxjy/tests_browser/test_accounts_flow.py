@@ -344,10 +344,6 @@ def test_login_by_keyboard(browsing):
 
 
 @pytest.mark.parametrize("viewport", ["desktop"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="site.js opens the menu on mouseenter where (hover: hover); the click that follows toggles <details> shut",
-)
 def test_user_menu_opens_on_click_with_a_mouse(browsing, alice):
     page = browsing.page
     log_in_from_login_page(browsing, alice, "Demo1234", "menu-click-01-login")
@@ -357,10 +353,6 @@ def test_user_menu_opens_on_click_with_a_mouse(browsing, alice):
 
 
 @pytest.mark.parametrize("viewport", ["desktop"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="site.css puts the menu 6px below <summary> (top: calc(100% + 6px)); crossing the gap fires mouseleave",
-)
 def test_user_menu_stays_open_on_the_way_to_its_items(browsing, alice):
     page = browsing.page
     log_in_from_login_page(browsing, alice, "Demo1234", "menu-gap-01-login")
@@ -378,10 +370,6 @@ def test_user_menu_stays_open_on_the_way_to_its_items(browsing, alice):
 # --- Known bug of 大字模式 -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="site.css: `html.a11y .tool-btn { color: #fff }` outranks `.tool-btn[aria-pressed=true]`, white on white",
-)
 def test_standard_mode_button_is_legible_in_large_text_mode(browsing):
     page = browsing.page
     page.goto("/")

@@ -116,5 +116,9 @@ if (window.matchMedia("(hover: hover)").matches) {
   document.querySelectorAll("details.user-menu").forEach((menu) => {
     menu.addEventListener("mouseenter", () => menu.setAttribute("open", ""));
     menu.addEventListener("mouseleave", () => menu.removeAttribute("open"));
+    // Hovering already opened it: a click on "Hi~" must not toggle it shut again.
+    menu.querySelector("summary").addEventListener("click", (event) => {
+      if (menu.open && event.detail > 0) event.preventDefault();
+    });
   });
 }
