@@ -3,53 +3,57 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
-from jxjy.lib.idcard import InvalidIdNumber, normalize_id_number
-from jxjy.lib.mobile import InvalidMobile, normalize_mobile
-from jxjy.lib.names import InvalidName, normalize_name
+from jxjy.lib.idcard import normalize_id_number
+from jxjy.lib.mobile import normalize_mobile
+from jxjy.lib.names import normalize_name
 
 from .models import Address, Gender, Grade, User
 
 
-class IdNumberField(forms.CharField):
+class NormalizedField(forms.CharField):
+    """A text field cleaned by one of jxjy.lib's normalisers; its ValueError becomes the field's error.
+    Surrounding spaces are the normaliser's business: Django's strip would also eat a trailing newline."""
+
+    normalize = None
+
+    def __init__(self, *, max_length, attrs=None, input_type=None, **kwargs):
+        super().__init__(max_length=max_length, strip=False, **kwargs)
+        if input_type:
+            self.widget.input_type = input_type
+        self.widget.attrs.update(attrs or {})
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return type(self).normalize(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class IdNumberField(NormalizedField):
+    normalize = staticmethod(normalize_id_number)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "身份证号")
-        super().__init__(max_length=40, strip=False, **kwargs)
-        self.widget.attrs.update(autocomplete="username", spellcheck="false", autocapitalize="characters")
-
-    def clean(self, value):
-        value = super().clean(value)
-        try:
-            return normalize_id_number(value)
-        except InvalidIdNumber as exc:
-            raise ValidationError(str(exc)) from None
+        attrs = {"autocomplete": "username", "spellcheck": "false", "autocapitalize": "characters"}
+        super().__init__(max_length=40, attrs=attrs, **kwargs)
 
 
-class MobileField(forms.CharField):
+class MobileField(NormalizedField):
+    normalize = staticmethod(normalize_mobile)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "手机号")
-        super().__init__(max_length=20, strip=False, **kwargs)
-        self.widget.input_type = "tel"
-        self.widget.attrs.update(autocomplete="tel", inputmode="numeric")
-
-    def clean(self, value):
-        value = super().clean(value)
-        try:
-            return normalize_mobile(value)
-        except InvalidMobile as exc:
-            raise ValidationError(str(exc)) from None
+        attrs = {"autocomplete": "tel", "inputmode": "numeric"}
+        super().__init__(max_length=20, input_type="tel", attrs=attrs, **kwargs)
 
 
-class NameField(forms.CharField):
+class NameField(NormalizedField):
+    normalize = staticmethod(normalize_name)
+
     def __init__(self, **kwargs):
-        super().__init__(label="姓名", max_length=40, strip=False, **kwargs)
-        self.widget.attrs.update(autocomplete="name")
-
-    def clean(self, value):
-        value = super().clean(value)
-        try:
-            return normalize_name(value)
-        except InvalidName as exc:
-            raise ValidationError(str(exc)) from None
+        kwargs.setdefault("label", "姓名")
+        super().__init__(max_length=40, attrs={"autocomplete": "name"}, **kwargs)
 
 
 class SmsCodeField(forms.RegexField):
@@ -195,18 +199,13 @@ class ChangePasswordForm(SetPasswordMixin):
 
 
 class AddressForm(forms.ModelForm):
+    recipient = NameField(label="收件人")
     mobile = MobileField(label="联系电话")
 
     class Meta:
         model = Address
         fields = ["recipient", "mobile", "region", "detail", "postcode", "is_default"]
         widgets = {"region": forms.TextInput(attrs={"placeholder": "如：江苏省 南京市 玄武区"})}
-
-    def clean_recipient(self):
-        try:
-            return normalize_name(self.cleaned_data["recipient"])
-        except InvalidName as exc:
-            raise ValidationError(str(exc)) from None
 
     def clean_postcode(self):
         value = self.cleaned_data["postcode"].strip()

@@ -49,7 +49,7 @@ class SessionTimeoutMiddleware:
 class MobileRequiredMiddleware:
     """A learner without a verified mobile can do nothing but complete it (完善手机信息)."""
 
-    ALLOWED = ("accounts:complete_mobile", "accounts:send_code", "accounts:logout")
+    ALLOWED = ("accounts:complete_mobile", "accounts:send_code", "accounts:logout", "portal:a11y", "portal:privacy")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -56,11 +56,6 @@ def mobile_index(mobile: str) -> str:
     return crypto.blind_index(mobile, "mobile")
 
 
-class LearnerManager(UserManager):
-    def get_by_id_number(self, id_number: str):
-        return self.get(username=id_number_index(id_number))
-
-
 class User(AbstractUser):
     """A learner or a staff member.
 
@@ -87,7 +82,7 @@ class User(AbstractUser):
     privacy_consent_at = models.DateTimeField("个人信息处理同意时间", null=True, blank=True)
     privacy_policy_version = models.CharField("同意的说明版本", max_length=16, blank=True)
 
-    objects = LearnerManager()
+    objects = UserManager()
     REQUIRED_FIELDS = ["name"]
 
     class Meta:

@@ -1,3 +1,5 @@
+import time
+
 from captcha.helpers import captcha_image_url
 from captcha.models import CaptchaStore
 from django.conf import settings
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from jxjy.audit.services import client_ip
 from jxjy.lib import crypto, ratelimit
+from jxjy.lib.masking import mask_mobile
 
 from . import services
 from .forms import (
@@ -122,8 +125,6 @@ def send_code(request):
 
 
 def _sent_message(mobile):
-    from jxjy.lib.masking import mask_mobile
-
     return f"验证码已发送至 {mask_mobile(mobile)}，5 分钟内有效。"
 
 
@@ -151,8 +152,8 @@ def register(request):
     if request.method == "POST" and request.POST.get("action") == "send_code":
         send_form = _handle_send_action(request, SmsPurpose.REGISTER)
         form = RegisterForm(initial={k: request.POST.get(k, "") for k in ("name", "id_number", "mobile")})
-        if send_form.is_valid() and not send_form.errors:
-            send_form = SendCodeForm()
+        if not send_form.errors:
+            send_form = SendCodeForm()  # a fresh captcha for the next send
     elif request.method == "POST":
         form = RegisterForm(request.POST)
         if form.is_valid():
@@ -199,8 +200,6 @@ def password_reset(request):
 
 
 def _reset_ticket(request):
-    import time
-
     ticket = request.session.get(RESET_TICKET)
     if not ticket or time.time() - ticket["started"] > RESET_TICKET_AGE:
         request.session.pop(RESET_TICKET, None)

@@ -14,7 +14,3 @@ def hit(key: str, limit: int, window: int) -> bool:
         cache.add(key, 1, window)
         count = 1
     return count <= limit
-
-
-def peek(key: str, window: int) -> int:
-    return cache.get(f"rl:{key}:{window}", 0)
