@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from jxjy.accounts.models import Address, User
+from jxjy.accounts.models import Address
 from jxjy.audit.models import AuditRecord, Event
 
 pytestmark = pytest.mark.django_db
@@ -298,7 +298,3 @@ def test_settings_need_login(client):
 
 def test_pages_with_personal_data_are_not_cached(signed_in):
     assert "no-store" in signed_in.get(PROFILE)["Cache-Control"]
-
-
-def test_user_count_unchanged(alice):
-    assert User.objects.count() == 1
