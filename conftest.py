@@ -12,6 +12,15 @@ PASSWORD = "Demo1234"
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_in_process():
+    """Tasks run in the test's own process (the one Celery integration test starts a real worker)."""
+    from jxjy.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _isolation(settings):
     from django.core.cache import cache
@@ -19,6 +28,7 @@ def _isolation(settings):
     from jxjy.lib.sms import locmem
 
     settings.SMS_BACKEND = "jxjy.lib.sms.locmem.SmsBackend"
+    settings.PAYMENT_PROVIDERS = {"mockbank": "jxjy.payments.providers.mockbank.MockBankProvider"}
     settings.PASSWORD_HASHERS = FAST_HASHERS
     cache.clear()
     locmem.outbox.clear()
@@ -118,3 +128,37 @@ def finance_user(db):
 @pytest.fixture
 def content_editor(db):
     return make_staff("content", "content")
+
+
+def make_catalog(years=(2025, 2026)):
+    """Two training years with a 网络班 for 中级工 and 高级工 in each, open for enrollment now."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from jxjy.catalog.models import Category, Course, TrainingClass, TrainingYear
+
+    now = timezone.now()
+    course = Course.objects.create(title="安全生产与应急处置常识", category=Category.PUBLIC, hours=Decimal("4"))
+    classes = {}
+    for year in years:
+        training_year = TrainingYear.objects.create(year=year)
+        for grade, fee in (("L4", "120.00"), ("L3", "150.00")):
+            training_class = TrainingClass.objects.create(
+                year=training_year,
+                grade=grade,
+                title=f"{year}年度工勤人员继续教育网络班（{'中级工' if grade == 'L4' else '高级工'}）",
+                fee=Decimal(fee),
+                enroll_start=now - timedelta(days=30),
+                enroll_end=now + timedelta(days=30),
+                study_deadline=now + timedelta(days=60),
+            )
+            training_class.courses.add(course)
+            classes[(year, grade)] = training_class
+    return classes
+
+
+@pytest.fixture
+def catalog(db):
+    return make_catalog()

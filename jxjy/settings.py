@@ -83,6 +83,10 @@ INSTALLED_APPS = [
     "jxjy.lib",
     "jxjy.audit",
     "jxjy.accounts",
+    "jxjy.catalog",
+    "jxjy.learning",
+    "jxjy.orders",
+    "jxjy.payments",
     "jxjy.portal",
 ]
 
@@ -117,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "jxjy.portal.context_processors.site",
+                "jxjy.orders.context_processors.pre_enrollment",
             ],
         },
     },
@@ -164,7 +169,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "jxjy.accounts.validators.PersonalNumberValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:center"
+LOGIN_REDIRECT_URL = "learning:center"
 LOGOUT_REDIRECT_URL = "portal:home"
 
 # Sessions: learners idle 30 min, staff idle 15 min, anyone 12 h at most.
@@ -223,6 +228,45 @@ ALIYUN_SMS_TEMPLATES = {
     "notice": env("ALIYUN_SMS_TEMPLATE_NOTICE", ""),
 }
 LOGIN_RATE_PER_IP_MINUTE = env_int("LOGIN_RATE_PER_IP_MINUTE", 20)
+
+# Orders and payments
+ORDER_PAYMENT_TIMEOUT_MINUTES = env_int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30)
+PAYMENT_QUERY_AFTER_MINUTES = env_int("PAYMENT_QUERY_AFTER_MINUTES", 15)
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")  # e.g. https://jxjy.example.cn, for gateway notify/return URLs
+_ALL_PROVIDERS = {
+    "mockbank": "jxjy.payments.providers.mockbank.MockBankProvider",
+    "alipay": "jxjy.payments.providers.alipay.AlipayProvider",
+    "wechat": "jxjy.payments.providers.wechat.WechatPayProvider",
+}
+PAYMENT_PROVIDERS = {
+    name: _ALL_PROVIDERS[name] for name in env_list("PAYMENT_PROVIDERS", "mockbank" if DEV_TOOLS else "alipay,wechat")
+}
+MOCKBANK_SECRET = env("MOCKBANK_SECRET", "dev-only-mockbank-secret")
+ALIPAY_APP_ID = env("ALIPAY_APP_ID", "")
+ALIPAY_PRIVATE_KEY = env("ALIPAY_PRIVATE_KEY", "")
+ALIPAY_PUBLIC_KEY = env("ALIPAY_PUBLIC_KEY", "")
+ALIPAY_SELLER_ID = env("ALIPAY_SELLER_ID", "")
+ALIPAY_GATEWAY = env("ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do")
+WECHAT_APP_ID = env("WECHAT_APP_ID", "")
+WECHAT_MCH_ID = env("WECHAT_MCH_ID", "")
+WECHAT_MCH_PRIVATE_KEY = env("WECHAT_MCH_PRIVATE_KEY", "")
+WECHAT_MCH_SERIAL = env("WECHAT_MCH_SERIAL", "")
+WECHAT_API_V3_KEY = env("WECHAT_API_V3_KEY", "")
+WECHAT_PLATFORM_PUBLIC_KEY = env("WECHAT_PLATFORM_PUBLIC_KEY", "")
+WECHAT_PLATFORM_SERIAL = env("WECHAT_PLATFORM_SERIAL", "")
+WECHAT_API_BASE = env("WECHAT_API_BASE", "https://api.mch.weixin.qq.com")
+
+# Celery: Redis as broker when configured; otherwise tasks run in-process.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "close-expired-orders": {"task": "jxjy.orders.tasks.close_expired_orders", "schedule": 60},
+    "query-pending-payments": {"task": "jxjy.payments.tasks.query_pending_payments", "schedule": 300},
+}
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 AVATAR_MAX_PIXELS = 40_000_000

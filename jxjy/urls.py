@@ -10,6 +10,9 @@ admin.site.site_title = "管理后台"
 urlpatterns = [
     path("", include("jxjy.portal.urls")),
     path("", include("jxjy.accounts.urls")),
+    path("", include("jxjy.learning.urls")),
+    path("", include("jxjy.orders.urls")),
+    path("", include("jxjy.payments.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

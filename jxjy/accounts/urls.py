@@ -12,7 +12,6 @@ urlpatterns = [
     path("password/reset/verify/", views.password_reset_verify, name="password_reset_verify"),
     path("account/send-code/", views.send_code, name="send_code"),
     path("account/mobile/", views.complete_mobile, name="complete_mobile"),
-    path("center/", views.center, name="center"),
     path("account/settings/", views.settings_profile, name="settings_profile"),
     path("account/settings/avatar/", views.settings_avatar, name="settings_avatar"),
     path("account/avatar.jpg", views.avatar_image, name="avatar_image"),

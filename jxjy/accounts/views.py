@@ -38,7 +38,6 @@ from .services import AccountError
 LOGIN_FAILED_MESSAGE = "身份证号或密码错误。连续 5 次错误，账号将被锁定 30 分钟。"
 LOCKED_MESSAGE = "该账号连续多次登录失败，已被锁定 30 分钟。请稍后再试，或通过“找回密码”重置密码。"
 RESET_TICKET = "password_reset_ticket"
-COMING_SOON_MENU = ["培训证明", "我的订单", "视同申报", "面授班", "继续教育档案"]
 RESET_TICKET_AGE = 15 * 60
 
 
@@ -54,7 +53,7 @@ def _safe_next(request, default):
 
 
 def home_for(user):
-    return reverse("accounts:center") if user.is_learner else reverse("admin:index")
+    return reverse("learning:center") if user.is_learner else reverse("admin:index")
 
 
 # --- 登录 / 退出登录 --------------------------------------------------------------------------------
@@ -172,7 +171,7 @@ def register(request):
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, f"注册成功，欢迎您，{user.name}！")
-                return redirect("accounts:center")
+                return redirect("learning:center")
     else:
         form = RegisterForm()
     return render(request, "accounts/register.html", {"form": form, "send_form": send_form})
@@ -261,20 +260,10 @@ def complete_mobile(request):
                 _add_error(form, exc)
             else:
                 messages.success(request, "手机号已保存，今后培训通知将发送到该手机。")
-                return redirect("accounts:center")
+                return redirect("learning:center")
     else:
         form = CompleteMobileForm()
     return render(request, "accounts/complete_mobile.html", {"form": form, "send_form": send_form})
-
-
-# --- 学员中心 -------------------------------------------------------------------------------------
-
-
-@login_required
-def center(request):
-    if not request.user.is_learner:
-        return redirect(home_for(request.user))
-    return render(request, "accounts/center.html", {"menu": "classes", "coming_soon_menu": COMING_SOON_MENU})
 
 
 # --- 账号设置 -------------------------------------------------------------------------------------

@@ -19,6 +19,15 @@ class Event(models.TextChoices):
     SMS_SEND = "sms_send", "发送短信验证码"
     SMS_VERIFY = "sms_verify", "校验短信验证码"
     ACCESS_DENIED = "access_denied", "越权访问"
+    ORDER_PLACE = "order_place", "提交订单"
+    ORDER_TRANSITION = "order_transition", "订单状态变更"
+    PAYMENT_START = "payment_start", "发起支付"
+    PAYMENT_NOTIFY = "payment_notify", "支付通知"
+    PAYMENT_QUERY = "payment_query", "支付查询"
+    PAYMENT_FLAG = "payment_flag", "异常支付标记"
+    REFUND = "refund", "退款"
+    ENROLLMENT_OPEN = "enrollment_open", "开通班级"
+    ENROLLMENT_REFUND = "enrollment_refund", "班级退款关闭"
 
 
 class AuditRecord(models.Model):

@@ -24,7 +24,7 @@ def test_saving_a_verified_mobile_unlocks_the_platform(client, charlie):
     login(client, charlie.id_number)
     assert request_code(client, "13600002222", purpose="bind").status_code == 200
     response = client.post(PAGE, {"action": "save", "mobile": "13600002222", "sms_code": last_code("13600002222")})
-    assert response.url == reverse("accounts:center")
+    assert response.url == reverse("learning:center")
     assert client.get("/center/").status_code == 200
     charlie.refresh_from_db()
     assert charlie.mobile == "13600002222" and charlie.mobile_verified_at is not None

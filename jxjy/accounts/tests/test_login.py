@@ -22,7 +22,7 @@ def test_login_changes_the_session_id_and_lands_in_center(client, alice):
     before = client.cookies["sessionid"].value
     response = login(client, alice.id_number)
     assert response.status_code == 302
-    assert response.url == reverse("accounts:center")
+    assert response.url == reverse("learning:center")
     assert client.cookies["sessionid"].value != before
     assert AuditRecord.objects.filter(event=Event.LOGIN, actor=alice).exists()
 
@@ -118,7 +118,7 @@ def test_ip_throttle(client, alice, settings):
 
 
 def test_next_stays_on_site(client, alice):
-    assert login(client, alice.id_number, next="https://evil.example/").url == reverse("accounts:center")
+    assert login(client, alice.id_number, next="https://evil.example/").url == reverse("learning:center")
     client.post(reverse("accounts:logout"))
     assert login(client, alice.id_number, next="/account/settings/").url == "/account/settings/"
 
@@ -143,7 +143,7 @@ def test_logout_needs_post_and_ends_the_session(client, alice):
     assert response.url == reverse("portal:home")
     assert AuditRecord.objects.filter(event=Event.LOGOUT, actor=alice).exists()
     client.cookies["sessionid"] = old_cookie  # replay the old cookie
-    assert client.get(reverse("accounts:center")).status_code == 302
+    assert client.get(reverse("learning:center")).status_code == 302
 
 
 def test_csrf_is_enforced(alice):

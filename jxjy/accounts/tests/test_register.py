@@ -24,8 +24,8 @@ def test_register_lands_in_center_signed_in(client, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     response = register(client)
     assert response.status_code == 302
-    assert response.url == reverse("accounts:center")
-    page = client.get(reverse("accounts:center"))
+    assert response.url == reverse("learning:center")
+    page = client.get(reverse("learning:center"))
     assert page.status_code == 200
     assert "阿依古丽·买买提" in page.content.decode()
 
@@ -49,7 +49,7 @@ def test_argon2_is_the_configured_hasher():
 
 def test_the_page_shows_masked_numbers_only(client):
     register(client)
-    html = client.get(reverse("accounts:center")).content.decode()
+    html = client.get(reverse("learning:center")).content.decode()
     assert NEW_ID not in html
     assert NEW_MOBILE not in html
     assert NEW_ID[:6] + "********" + NEW_ID[-4:] in html
@@ -192,4 +192,4 @@ def test_duplicate_mobile_gets_the_same_reply(client, alice):
 
 def test_signed_in_user_is_sent_to_center(client, alice):
     client.force_login(alice)
-    assert client.get(reverse("accounts:register")).url == reverse("accounts:center")
+    assert client.get(reverse("accounts:register")).url == reverse("learning:center")

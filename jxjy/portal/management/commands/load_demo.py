@@ -5,10 +5,62 @@ from django.db import transaction
 from django.utils import timezone
 
 from jxjy.accounts.models import City, Grade, Role, User, id_number_index
+from jxjy.catalog.models import Category, Course, TrainingClass, TrainingYear
 from jxjy.lib.idcard import check_char, gender_of
 from jxjy.portal.models import Notice
 
 PASSWORD = "Demo1234"
+
+COURSES = [
+    ("习近平新时代中国特色社会主义思想概论", Category.PUBLIC, "4", None),
+    ("机关事业单位工作人员职业道德与行为规范", Category.PUBLIC, "4", None),
+    ("安全生产与应急处置常识", Category.PUBLIC, "4", None),
+    ("数字政府与办公信息化基础", Category.PUBLIC, "4", None),
+    ("公文处理与档案管理实务", Category.PROFESSIONAL, "6", None),
+    ("机关后勤服务标准化", Category.PROFESSIONAL, "6", None),
+    ("公共机构节能管理", Category.PROFESSIONAL, "6", None),
+    ("车辆驾驶安全与维护保养", Category.PROFESSIONAL, "6", None),
+    ("电工基础与配电安全", Category.PROFESSIONAL, "6", None),
+    ("技师工作方法与技术传承", Category.PROFESSIONAL, "6", {Grade.TECHNICIAN, Grade.SENIOR_TECHNICIAN}),
+    ("健康生活与慢病预防", Category.ELECTIVE, "4", None),
+    ("书法鉴赏入门", Category.ELECTIVE, "4", None),
+    ("智能手机实用技巧", Category.ELECTIVE, "4", None),
+]
+FEES = {
+    Grade.ORDINARY: "80.00",
+    Grade.JUNIOR: "100.00",
+    Grade.INTERMEDIATE: "120.00",
+    Grade.SENIOR: "150.00",
+    Grade.TECHNICIAN: "180.00",
+    Grade.SENIOR_TECHNICIAN: "200.00",
+}
+
+
+def load_catalog():
+    """The current and the previous training year, a 网络班 for every grade in each. Last year's classes
+    stay open through this year for catch-up (扫尾培训)."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    tz = timezone.get_current_timezone()
+    this_year = timezone.localdate().year
+    courses = [
+        (Course.objects.create(title=title, category=category, hours=Decimal(hours)), grades)
+        for title, category, hours, grades in COURSES
+    ]
+    for year in (this_year - 1, this_year):
+        training_year = TrainingYear.objects.create(year=year)
+        for grade, label in Grade.choices:
+            training_class = TrainingClass.objects.create(
+                year=training_year,
+                grade=grade,
+                title=f"{year}年度工勤人员继续教育网络班（{label}）",
+                fee=Decimal(FEES[grade]),
+                enroll_start=datetime(year, 1, 1, tzinfo=tz),
+                enroll_end=datetime(this_year + 1, 1, 1, tzinfo=tz),
+                study_deadline=datetime(this_year, 12, 31, 23, 59, tzinfo=tz),
+            )
+            training_class.courses.set(course for course, grades in courses if grades is None or grade in grades)
 
 
 def demo_id(first17: str) -> str:
@@ -46,12 +98,18 @@ class Command(BaseCommand):
     help = "Load the demo data once (accounts, notices) and print the demo accounts."
 
     def handle(self, *args, **options):
-        if User.objects.filter(username="province").exists():
-            self.stdout.write("演示数据已存在，未重复导入。")
-        else:
+        # Each part loads once; a database from an earlier version gets only the parts it lacks.
+        parts = [
+            ("账号与公告", lambda: User.objects.filter(username="province").exists(), self.load),
+            ("课程与网络班", lambda: TrainingYear.objects.exists(), load_catalog),
+        ]
+        for label, present, load in parts:
+            if present():
+                self.stdout.write(f"演示数据（{label}）已存在，未重复导入。")
+                continue
             with transaction.atomic():
-                self.load()
-            self.stdout.write(self.style.SUCCESS("演示数据已导入。"))
+                load()
+            self.stdout.write(self.style.SUCCESS(f"演示数据（{label}）已导入。"))
         self.print_accounts()
 
     def load(self):

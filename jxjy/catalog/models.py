@@ -1,0 +1,147 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from jxjy.accounts.models import Grade
+
+
+class Category(models.TextChoices):
+    PUBLIC = "public", "公共课"
+    PROFESSIONAL = "professional", "专业课"
+    ELECTIVE = "elective", "选修课"
+
+
+HOURS = {"max_digits": 5, "decimal_places": 1, "validators": [MinValueValidator(Decimal("0"))]}
+
+
+class TrainingYear(models.Model):
+    """A training year and its hour rule (DESIGN.md §4; defaults are placeholders until the province confirms)."""
+
+    year = models.PositiveSmallIntegerField("培训年度", primary_key=True)
+    public_hours = models.DecimalField("公共课学时", default=Decimal("16"), **HOURS)
+    professional_hours = models.DecimalField("专业课学时", default=Decimal("24"), **HOURS)
+    elective_hours = models.DecimalField("选修课学时", default=Decimal("8"), **HOURS)
+    minutes_per_hour = models.PositiveSmallIntegerField("每学时视频分钟数", default=45)
+    declaration_cap_ratio = models.DecimalField(
+        "视同申报上限（占专业课要求的比例）",
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "培训年度"
+        ordering = ["-year"]
+
+    def __str__(self):
+        return f"{self.year}年度"
+
+    @property
+    def required_hours(self):
+        return self.public_hours + self.professional_hours + self.elective_hours
+
+
+class Course(models.Model):
+    title = models.CharField("课程名称", max_length=100)
+    category = models.CharField("课程类别", max_length=16, choices=Category.choices)
+    hours = models.DecimalField("学时", **HOURS)
+    description = models.TextField("课程简介", blank=True)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "课程"
+        ordering = ["category", "title"]
+
+    def __str__(self):
+        return f"{self.title}（{self.get_category_display()} {self.hours}学时）"
+
+
+class TrainingClassQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+
+class TrainingClass(models.Model):
+    """A 网络班 of one training year for one technical grade."""
+
+    year = models.ForeignKey(TrainingYear, verbose_name="培训年度", on_delete=models.PROTECT, related_name="classes")
+    grade = models.CharField("技术等级", max_length=2, choices=Grade.choices)
+    title = models.CharField("班级名称", max_length=100)
+    fee = models.DecimalField(
+        "费用（元）", max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    enroll_start = models.DateTimeField("报名开始")
+    enroll_end = models.DateTimeField("报名截止")
+    study_deadline = models.DateTimeField("学习截止")
+    courses = models.ManyToManyField(Course, verbose_name="开设课程", blank=True, related_name="classes")
+    public_hours = models.DecimalField(
+        "公共课要求学时", null=True, blank=True, help_text="留空则按培训年度的要求", **HOURS
+    )
+    professional_hours = models.DecimalField(
+        "专业课要求学时", null=True, blank=True, help_text="留空则按培训年度的要求", **HOURS
+    )
+    elective_hours = models.DecimalField(
+        "选修课要求学时", null=True, blank=True, help_text="留空则按培训年度的要求", **HOURS
+    )
+    exam_questions = models.PositiveSmallIntegerField("考试题量", default=20)
+    exam_minutes = models.PositiveSmallIntegerField("考试时长（分钟）", default=30)
+    exam_pass_score = models.PositiveSmallIntegerField("合格分数", default=60)
+    exam_max_attempts = models.PositiveSmallIntegerField("考试次数", default=3)
+    is_published = models.BooleanField("发布", default=True)
+
+    objects = TrainingClassQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "网络班"
+        ordering = ["-year", "grade", "id"]
+        indexes = [models.Index(fields=["year", "grade"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(enroll_end__gt=models.F("enroll_start")), name="enroll_window"),
+            models.CheckConstraint(condition=models.Q(fee__gt=0), name="fee_positive"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # A new class takes its year's hour rule unless given its own.
+        for field in ("public_hours", "professional_hours", "elective_hours"):
+            if getattr(self, field) is None:
+                setattr(self, field, getattr(self.year, field))
+        super().save(*args, **kwargs)
+
+    @property
+    def required_hours(self):
+        return self.public_hours + self.professional_hours + self.elective_hours
+
+    def is_open(self, now=None):
+        now = now or timezone.now()
+        return self.is_published and self.enroll_start <= now < self.enroll_end
+
+
+class YearClaimSource(models.TextChoices):
+    ONLINE = "online", "网络班"
+    FACE_TO_FACE = "facetoface", "面授班"
+
+
+class YearClaim(models.Model):
+    """ "At most one class per learner per training year", online or face to face, kept in one place:
+    a unique row per (learner, year), taken when a class is ordered or booked and released when the
+    order is cancelled, closed or refunded (or the booking cancelled)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="year_claims")
+    year = models.ForeignKey(TrainingYear, on_delete=models.PROTECT)
+    source = models.CharField(max_length=16, choices=YearClaimSource.choices)
+    source_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "年度报班占位"
+        constraints = [models.UniqueConstraint(fields=["user", "year"], name="one_class_per_learner_year")]
+
+    def __str__(self):
+        return f"{self.user} {self.year_id} {self.get_source_display()}"

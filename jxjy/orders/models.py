@@ -1,0 +1,123 @@
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from jxjy.catalog.models import TrainingClass
+from jxjy.lib.fields import EncryptedTextField
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+class PreEnrollment(models.Model):
+    """One class in a learner's 预报名清单."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pre_enrollments")
+    training_class = models.ForeignKey(TrainingClass, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预报名清单"
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "training_class"], name="one_pre_enrollment")]
+
+    def __str__(self):
+        return f"{self.user} · {self.training_class}"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "待支付"
+    PAID = "paid", "已支付"
+    REFUNDED = "refunded", "已退款"
+    CANCELLED = "cancelled", "已取消"
+    CLOSED = "closed", "已关闭"
+
+
+class InvoiceType(models.TextChoices):
+    NONE = "none", "不需要"
+    PERSONAL = "personal", "个人"
+    UNIT = "unit", "单位"
+
+
+class InvoiceDelivery(models.TextChoices):
+    EMAIL = "email", "电子发票"
+    POST = "post", "邮寄"
+    PICKUP = "pickup", "自取"
+
+
+def new_order_number():
+    """JX + Beijing date-time + 6 random digits: unique enough, unguessable enough, readable on the phone."""
+    now = timezone.localtime()
+    return f"JX{now:%Y%m%d%H%M%S}{secrets.randbelow(1_000_000):06d}"
+
+
+class Order(models.Model):
+    TRANSITIONS = {
+        OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.CLOSED},
+        OrderStatus.PAID: {OrderStatus.REFUNDED},
+        OrderStatus.REFUNDED: set(),
+        # Only finance, accepting a late payment (payments.services.accept_late_payment), reopens an order.
+        OrderStatus.CANCELLED: {OrderStatus.PAID},
+        OrderStatus.CLOSED: {OrderStatus.PAID},
+    }
+    RELEASING = {OrderStatus.CANCELLED, OrderStatus.CLOSED, OrderStatus.REFUNDED}
+
+    number = models.CharField("订单号", max_length=32, unique=True, default=new_order_number, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="学员", on_delete=models.PROTECT, related_name="orders"
+    )
+    status = models.CharField("状态", max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    amount = models.DecimalField("金额（元）", **MONEY)
+    created_at = models.DateTimeField("下单时间", auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField("支付截止")
+    paid_at = models.DateTimeField("支付时间", null=True, blank=True)
+    ended_at = models.DateTimeField("取消/关闭/退款时间", null=True, blank=True)
+
+    invoice_type = models.CharField(
+        "发票抬头类型", max_length=16, choices=InvoiceType.choices, default=InvoiceType.NONE
+    )
+    invoice_title = models.CharField("发票抬头", max_length=100, blank=True)
+    invoice_tax_id = models.CharField("统一社会信用代码", max_length=18, blank=True)
+    invoice_delivery = models.CharField("发票配送方式", max_length=16, choices=InvoiceDelivery.choices, blank=True)
+    invoice_email = models.EmailField("接收邮箱", blank=True)
+    # A snapshot of the 收件地址 at ordering (the address book may change later).
+    invoice_recipient = models.CharField("收件人", max_length=30, blank=True)
+    invoice_mobile = EncryptedTextField("收件人电话", purpose="address_mobile", blank=True)
+    invoice_address = models.CharField("收件地址", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "订单"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "expires_at"]), models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=Decimal("0")), name="order_amount_positive")
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def is_payable(self, now=None):
+        return self.status == OrderStatus.PENDING and self.expires_at > (now or timezone.now())
+
+    def can_move_to(self, status):
+        return status in self.TRANSITIONS[self.status]
+
+
+class OrderLine(models.Model):
+    """What was sold, copied at purchase so later catalogue edits never rewrite history."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    training_class = models.ForeignKey(TrainingClass, on_delete=models.PROTECT, related_name="order_lines")
+    year = models.PositiveSmallIntegerField("培训年度")
+    title = models.CharField("班级名称", max_length=100)
+    fee = models.DecimalField("费用（元）", **MONEY)
+    hours = models.DecimalField("要求学时", max_digits=5, decimal_places=1)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "订单明细"
+        ordering = ["year", "id"]
+
+    def __str__(self):
+        return f"{self.title} ¥{self.fee}"

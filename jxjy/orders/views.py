@@ -1,0 +1,256 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from jxjy.accounts.models import Grade
+from jxjy.catalog.models import TrainingClass, TrainingYear
+from jxjy.catalog.services import claimed_years
+
+from . import services
+from .forms import CheckoutForm, ClassFilterForm, validate_class_ids
+from .models import Order, OrderLine, OrderStatus, PreEnrollment
+
+
+def learner_required(view):
+    """Signed-in learners only (staff have the back office)."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_learner:
+            return redirect("admin:index")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+def current_year():
+    return timezone.localdate().year
+
+
+def _own_order(request, number):
+    return get_object_or_404(Order, number=number, user=request.user)
+
+
+# --- 网络班报名 --------------------------------------------------------------------------------
+
+
+@learner_required
+def class_list(request):
+    years = list(TrainingYear.objects.values_list("year", flat=True))
+    data = request.GET.copy()
+    if "year" not in data and current_year() in years:
+        data["year"] = current_year()
+    if "grade" not in data and request.user.grade:
+        data["grade"] = request.user.grade
+    form = ClassFilterForm(data, years=years, grades=Grade.choices)
+    classes = TrainingClass.objects.published().select_related("year").order_by("-year", "grade", "id")
+    if form.is_valid():
+        if form.cleaned_data["year"]:
+            classes = classes.filter(year_id=form.cleaned_data["year"])
+        if form.cleaned_data["grade"]:
+            classes = classes.filter(grade=form.cleaned_data["grade"])
+    held = claimed_years(request.user)
+    my_class_ids = set(
+        OrderLine.objects.filter(
+            order__user=request.user, order__status__in=[OrderStatus.PENDING, OrderStatus.PAID]
+        ).values_list("training_class_id", flat=True)
+    )
+    in_list = set(PreEnrollment.objects.filter(user=request.user).values_list("training_class_id", flat=True))
+    now = timezone.now()
+    cards = []
+    for training_class in classes[:200]:
+        if training_class.pk in my_class_ids:
+            status, label = "enrolled", "已报名"
+        elif not training_class.is_open(now):
+            status, label = "closed", "已截止" if now >= training_class.enroll_end else "未开始"
+        elif training_class.year_id in held:
+            status, label = "year_taken", "本年度已报其他班"
+        else:
+            status, label = "open", "可报名"
+        cards.append({"c": training_class, "status": status, "label": label, "in_list": training_class.pk in in_list})
+    return render(request, "orders/class_list.html", {"form": form, "cards": cards, "menu": "catalog"})
+
+
+@learner_required
+@require_POST
+def enroll_now(request, pk):
+    """立即报名 → 提交订单."""
+    training_class = get_object_or_404(TrainingClass.objects.published(), pk=pk)
+    try:
+        services.check_orderable(request.user, [training_class])
+    except services.OrderError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:classes")
+    return redirect(f"{reverse('orders:checkout')}?classes={training_class.pk}")
+
+
+# --- 预报名清单 --------------------------------------------------------------------------------
+
+
+@learner_required
+@require_POST
+def pre_enrollment_add(request, pk):
+    training_class = get_object_or_404(TrainingClass.objects.published(), pk=pk)
+    try:
+        added = services.add_to_pre_enrollment(user=request.user, training_class=training_class)
+    except services.OrderError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已加入预报名清单：{training_class.title}" if added else "该班级已在预报名清单中。")
+    return redirect(request.POST.get("next") or "orders:classes")
+
+
+@learner_required
+@require_POST
+def pre_enrollment_remove(request, pk):
+    services.remove_from_pre_enrollment(user=request.user, class_ids=[pk])
+    messages.success(request, "已从预报名清单移除。")
+    return redirect("orders:pre_enrollment")
+
+
+@learner_required
+def pre_enrollment(request):
+    items = PreEnrollment.objects.filter(user=request.user).select_related("training_class__year")
+    if request.method == "POST":
+        try:
+            ids = validate_class_ids(request.POST.getlist("classes"))
+        except ValidationError:
+            ids = []
+        if not ids:
+            messages.error(request, "请勾选要一起报名的班级后再结算。")
+        else:
+            return redirect(f"{reverse('orders:checkout')}?classes={','.join(map(str, ids))}")
+    return render(request, "orders/pre_enrollment.html", {"items": items, "menu": "pre"})
+
+
+# --- 提交订单 → 确认订单信息 → 立即支付 --------------------------------------------------------------
+
+
+@learner_required
+def checkout(request):
+    try:
+        ids = validate_class_ids((request.POST.get("classes") or request.GET.get("classes", "")).split(","))
+    except ValidationError:
+        ids = []
+    classes = list(TrainingClass.objects.published().filter(pk__in=ids).select_related("year"))
+    if not classes:
+        messages.error(request, "请先选择班级。")
+        return redirect("orders:classes")
+    form = CheckoutForm(request.POST or None, user=request.user)
+    problem = None
+    try:
+        services.check_orderable(request.user, classes)
+    except services.OrderError as exc:
+        problem = exc.message
+    if request.method == "POST" and problem is None and form.is_valid():
+        try:
+            order = services.place_order(
+                user=request.user, class_ids=[c.pk for c in classes], invoice=form.invoice(), actor=request.user
+            )
+        except services.OrderError as exc:
+            problem = exc.message
+        else:
+            return redirect("orders:confirm", number=order.number)
+    context = {
+        "classes": classes,
+        "total": sum(c.fee for c in classes),
+        "form": form,
+        "problem": problem,
+        "class_ids": ",".join(str(c.pk) for c in classes),
+        "menu": "catalog",
+    }
+    return render(request, "orders/checkout.html", context, status=400 if problem and request.method == "POST" else 200)
+
+
+def _payment_choices():
+    from jxjy.payments.providers import enabled_providers
+
+    return [p for p in enabled_providers() if p.is_configured()]
+
+
+@learner_required
+def confirm(request, number):
+    """确认订单信息, with 立即支付."""
+    order = _own_order(request, number)
+    if order.status != OrderStatus.PENDING:
+        return redirect("orders:detail", number=order.number)
+    context = {"order": order, "lines": order.lines.all(), "providers": _payment_choices(), "menu": "orders"}
+    return render(request, "orders/confirm.html", context)
+
+
+@learner_required
+@require_POST
+def pay(request, number):
+    from jxjy.payments import services as payments
+
+    order = _own_order(request, number)
+    try:
+        payment, result = payments.start_payment(
+            order=order, provider_name=request.POST.get("provider", ""), request=request
+        )
+    except (payments.PaymentError, LookupError) as exc:
+        messages.error(request, getattr(exc, "message", "请选择支付方式。"))
+        return redirect("orders:detail", number=order.number)
+    if result.redirect_url:
+        return redirect(result.redirect_url)
+    return redirect("payments:qr", number=payment.number)
+
+
+@learner_required
+def result(request, number):
+    """The page the bank returns the browser to. It only shows the status (and polls until the
+    notification arrives): a return is never proof of payment."""
+    order = _own_order(request, number)
+    return render(request, "orders/result.html", {"order": order, "menu": "orders"})
+
+
+@learner_required
+def status(request, number):
+    order = _own_order(request, number)
+    return JsonResponse({"status": order.status, "label": order.get_status_display()})
+
+
+# --- 我的订单 ----------------------------------------------------------------------------------
+
+
+@learner_required
+def order_list(request):
+    orders = (
+        Order.objects.filter(user=request.user)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.only("order_id", "title", "year")))
+        .annotate(line_count=Count("lines"))[:100]
+    )
+    return render(request, "orders/order_list.html", {"orders": orders, "now": timezone.now(), "menu": "orders"})
+
+
+@learner_required
+def order_detail(request, number):
+    order = _own_order(request, number)
+    context = {
+        "order": order,
+        "lines": order.lines.all(),
+        "payments": order.payments.all(),
+        "providers": _payment_choices() if order.is_payable() else [],
+        "menu": "orders",
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+@learner_required
+@require_POST
+def cancel(request, number):
+    order = _own_order(request, number)
+    try:
+        services.cancel_order(order=order, actor=request.user)
+    except services.OrderError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"订单 {order.number} 已取消。")
+    return redirect("orders:detail", number=order.number)

@@ -1,0 +1,68 @@
+from django.contrib import admin, messages
+
+from .models import Payment, PaymentFlag, PaymentNotification, Refund
+from .services import PaymentError, accept_late_payment, refund_payment
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ["number", "order", "provider", "amount", "status", "flag", "confirmed_by", "created_at", "paid_at"]
+    list_filter = ["status", "flag", "provider"]
+    search_fields = ["number", "order__number", "gateway_trade_no"]
+    readonly_fields = [f.name for f in Payment._meta.fields]
+    actions = ["refund", "accept_late"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="退款（原路退回；班级未开始学习时）", permissions=["change"])
+    def refund(self, request, queryset):
+        for payment in queryset:
+            try:
+                refund_payment(payment=payment, actor=request.user, reason="财务退款")
+            except PaymentError as exc:
+                messages.error(request, f"{payment.number}：{exc.message}")
+            else:
+                messages.success(request, f"{payment.number}：已退款 ¥{payment.amount}")
+
+    @admin.action(description="关闭后到账：重新开通订单", permissions=["change"])
+    def accept_late(self, request, queryset):
+        for payment in queryset.filter(flag=PaymentFlag.LATE):
+            try:
+                order = accept_late_payment(payment=payment, actor=request.user)
+            except PaymentError as exc:
+                messages.error(request, f"{payment.number}：{exc.message}")
+            else:
+                messages.success(request, f"订单 {order.number} 已重新开通。")
+
+
+@admin.register(PaymentNotification)
+class PaymentNotificationAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "provider", "outcome", "error", "payment", "remote_addr"]
+    list_filter = ["provider", "outcome"]
+    readonly_fields = [f.name for f in PaymentNotification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ["number", "payment", "amount", "status", "reason", "actor", "created_at"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in Refund._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

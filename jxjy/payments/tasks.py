@@ -1,0 +1,37 @@
+import json
+import logging
+import urllib.request
+
+from celery import shared_task
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def query_pending_payments():
+    return services.query_pending_payments()
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=15)
+def deliver_mockbank_notification(self, trade_id):
+    """The 模拟银行 notifies the platform like a real bank: a signed POST to the notify URL, retried on failure."""
+    from .models import MockBankTrade
+    from .providers.mockbank import SIGNATURE_HEADER, notification_body, sign
+
+    trade = MockBankTrade.objects.get(pk=trade_id)
+    body = notification_body(trade)
+    request = urllib.request.Request(  # noqa: S310 - the platform's own notify URL
+        trade.notify_url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body)},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            reply = response.read()
+    except OSError as exc:
+        logger.warning("mock bank notification failed: %s", exc)
+        raise self.retry(exc=exc) from exc
+    return json.dumps({"status": trade.status, "reply": reply.decode(errors="replace")})

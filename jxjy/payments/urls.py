@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("payments/notify/<slug:provider>/", views.notify, name="notify"),
+    path("payments/<str:number>/qr/", views.qr, name="qr"),
+    path("mockbank/<str:number>/", views.mockbank, name="mockbank"),
+]
