@@ -70,7 +70,7 @@ class Order(models.Model):
     )
     status = models.CharField("状态", max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     amount = models.DecimalField("金额（元）", **MONEY)
-    created_at = models.DateTimeField("下单时间", auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField("下单时间", default=timezone.now, db_index=True)
     expires_at = models.DateTimeField("支付截止")
     paid_at = models.DateTimeField("支付时间", null=True, blank=True)
     ended_at = models.DateTimeField("取消/关闭/退款时间", null=True, blank=True)

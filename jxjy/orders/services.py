@@ -90,7 +90,7 @@ def place_order(*, user, class_ids, invoice: dict, actor=None) -> Order:
     check_orderable(user, classes)
     now = timezone.now()
     order = Order.objects.create(
-        user=user, amount=sum(c.fee for c in classes), expires_at=now + payment_timeout(), **invoice
+        user=user, amount=sum(c.fee for c in classes), created_at=now, expires_at=now + payment_timeout(), **invoice
     )
     for training_class in classes:
         line = OrderLine.objects.create(

@@ -1,0 +1,36 @@
+"""Build notifications the way the 模拟银行 sends them, and post them to the platform."""
+
+import json
+import time
+
+from django.urls import reverse
+
+from jxjy.payments.providers.mockbank import MERCHANT_ID, SIGNATURE_HEADER, sign
+
+NOTIFY_URL = "/payments/notify/mockbank/"
+
+
+def body_for(payment, *, status="SUCCESS", amount=None, merchant=MERCHANT_ID, trade_no="MB0001", number=None):
+    return json.dumps(
+        {
+            "merchant_id": merchant,
+            "out_trade_no": number or payment.number,
+            "trade_no": trade_no,
+            "amount": str(amount if amount is not None else payment.amount),
+            "status": status,
+            "timestamp": int(time.time()),
+        }
+    ).encode()
+
+
+def notify(client, body, signature=None):
+    headers = {SIGNATURE_HEADER: sign(body) if signature is None else signature}
+    return client.post(NOTIFY_URL, data=body, content_type="application/json", headers=headers)
+
+
+def start(client, order, provider="mockbank"):
+    from jxjy.payments.models import Payment
+
+    response = client.post(reverse("orders:pay", args=[order.number]), {"provider": provider})
+    assert response.status_code == 302, response
+    return Payment.objects.filter(order=order).latest("created_at"), response
