@@ -32,3 +32,4 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) bench/accounts_bench.py
+	$(PY) bench/orders_bench.py

@@ -290,3 +290,42 @@ def test_unknown_provider_is_refused(learner, order):
     response = learner.post(reverse("orders:pay", args=[order.number]), {"provider": "alipay"}, follow=True)
     assert "请选择支付方式" in response.content.decode()
     assert not Payment.objects.exists()
+
+
+class QrProvider:
+    """A stand-in for a QR-code gateway (WeChat Native), to test the platform's QR page."""
+
+    name, verbose_name, app_id, merchant_id = "qrpay", "扫码支付", "", ""
+
+    def is_configured(self):
+        return True
+
+    def start(self, payment, **kwargs):
+        from jxjy.payments.providers.base import StartResult
+
+        return StartResult(qr_code_text="weixin://wxpay/bizpayurl?pr=abc123")
+
+
+def test_qr_gateway_shows_a_scannable_code_to_its_owner_only(client, learner, order, bob, settings):
+    settings.PAYMENT_PROVIDERS = {"qrpay": "jxjy.payments.tests.test_payments.QrProvider"}
+    response = learner.post(reverse("orders:pay", args=[order.number]), {"provider": "qrpay"})
+    payment = Payment.objects.get()
+    assert response.url == reverse("payments:qr", args=[payment.number])
+    page = learner.get(response.url).content.decode()
+    assert "<svg" in page and "微信扫码支付" in page and "¥120.00" in page
+    other = Client()
+    other.force_login(bob)
+    assert other.get(response.url).status_code == 404
+
+
+def test_demo_data_loads_classes_for_every_grade_in_two_years(db):
+    from django.core.management import call_command
+
+    from jxjy.catalog.models import TrainingClass
+
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    years = sorted(set(TrainingClass.objects.values_list("year_id", flat=True)))
+    this_year = timezone.localdate().year
+    assert years == [this_year - 1, this_year]
+    assert TrainingClass.objects.filter(year_id=this_year).count() == 6
+    assert all(c.is_open() for c in TrainingClass.objects.all())
