@@ -1,14 +1,13 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+
+from jxjy.accounts.decorators import learner_required
 
 from .models import Enrollment, EnrollmentStatus
 
 
-@login_required
+@learner_required
 def center(request):
     """学员中心: every class the learner has, with its status."""
-    if not request.user.is_learner:
-        return redirect("admin:index")
     enrollments = (
         Enrollment.objects.filter(user=request.user)
         .exclude(status=EnrollmentStatus.REFUNDED)

@@ -14,7 +14,6 @@ urlpatterns = [
     path("orders/", views.order_list, name="list"),
     path("orders/<str:number>/", views.order_detail, name="detail"),
     path("orders/<str:number>/confirm/", views.confirm, name="confirm"),
-    path("orders/<str:number>/pay/", views.pay, name="pay"),
     path("orders/<str:number>/cancel/", views.cancel, name="cancel"),
     path("orders/<str:number>/result/", views.result, name="result"),
     path("orders/<str:number>/status/", views.status, name="status"),

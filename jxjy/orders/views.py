@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.http import JsonResponse
@@ -8,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from jxjy.accounts.decorators import learner_required
 from jxjy.accounts.models import Grade
 from jxjy.catalog.models import TrainingClass, TrainingYear
 from jxjy.catalog.services import claimed_years
@@ -15,19 +15,6 @@ from jxjy.catalog.services import claimed_years
 from . import services
 from .forms import CheckoutForm, ClassFilterForm, validate_class_ids
 from .models import Order, OrderLine, OrderStatus, PreEnrollment
-
-
-def learner_required(view):
-    """Signed-in learners only (staff have the back office)."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_learner:
-            return redirect("admin:index")
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    return wrapped
 
 
 def current_year():
@@ -169,38 +156,14 @@ def checkout(request):
     return render(request, "orders/checkout.html", context, status=400 if problem and request.method == "POST" else 200)
 
 
-def _payment_choices():
-    from jxjy.payments.providers import enabled_providers
-
-    return [p for p in enabled_providers() if p.is_configured()]
-
-
 @learner_required
 def confirm(request, number):
     """确认订单信息, with 立即支付."""
     order = _own_order(request, number)
     if order.status != OrderStatus.PENDING:
         return redirect("orders:detail", number=order.number)
-    context = {"order": order, "lines": order.lines.all(), "providers": _payment_choices(), "menu": "orders"}
+    context = {"order": order, "lines": order.lines.all(), "menu": "orders"}
     return render(request, "orders/confirm.html", context)
-
-
-@learner_required
-@require_POST
-def pay(request, number):
-    from jxjy.payments import services as payments
-
-    order = _own_order(request, number)
-    try:
-        payment, result = payments.start_payment(
-            order=order, provider_name=request.POST.get("provider", ""), request=request
-        )
-    except (payments.PaymentError, LookupError) as exc:
-        messages.error(request, getattr(exc, "message", "请选择支付方式。"))
-        return redirect("orders:detail", number=order.number)
-    if result.redirect_url:
-        return redirect(result.redirect_url)
-    return redirect("payments:qr", number=payment.number)
 
 
 @learner_required
@@ -237,7 +200,6 @@ def order_detail(request, number):
         "order": order,
         "lines": order.lines.all(),
         "payments": order.payments.all(),
-        "providers": _payment_choices() if order.is_payable() else [],
         "menu": "orders",
     }
     return render(request, "orders/order_detail.html", context)

@@ -3,6 +3,7 @@ import io
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -10,7 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from jxjy.accounts.decorators import learner_required
 from jxjy.audit.services import client_ip
+from jxjy.orders.models import Order
 
 from . import services, tasks
 from .models import MockBankTrade, Payment
@@ -58,3 +61,23 @@ def mockbank(request, number):
             transaction.on_commit(lambda: tasks.deliver_mockbank_notification.delay(trade.pk))
         return redirect(trade.return_url)
     return render(request, "payments/mockbank.html", {"trade": trade})
+
+
+@learner_required
+@require_POST
+def pay(request, number):
+    """立即支付 / 继续支付: start (or resume) a payment and send the browser to the gateway."""
+    order = get_object_or_404(Order, number=number, user=request.user)
+    try:
+        payment, result = services.start_payment(
+            order=order, provider_name=request.POST.get("provider", ""), request=request
+        )
+    except services.PaymentError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:detail", number=order.number)
+    except LookupError:
+        messages.error(request, "请选择支付方式。")
+        return redirect("orders:detail", number=order.number)
+    if result.redirect_url:
+        return redirect(result.redirect_url)
+    return redirect("payments:qr", number=payment.number)

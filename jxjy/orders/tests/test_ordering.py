@@ -266,7 +266,7 @@ def test_my_orders_are_scoped_to_the_learner(client, alice, bob, catalog, django
     for name in ("orders:detail", "orders:confirm", "orders:result", "orders:status"):
         assert client.get(reverse(name, args=[order.number])).status_code == 404
     assert client.post(reverse("orders:cancel", args=[order.number])).status_code == 404
-    assert client.post(reverse("orders:pay", args=[order.number]), {"provider": "mockbank"}).status_code == 404
+    assert client.post(reverse("payments:pay", args=[order.number]), {"provider": "mockbank"}).status_code == 404
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
 

@@ -31,6 +31,6 @@ def notify(client, body, signature=None):
 def start(client, order, provider="mockbank"):
     from jxjy.payments.models import Payment
 
-    response = client.post(reverse("orders:pay", args=[order.number]), {"provider": provider})
+    response = client.post(reverse("payments:pay", args=[order.number]), {"provider": provider})
     assert response.status_code == 302, response
     return Payment.objects.filter(order=order).latest("created_at"), response

@@ -281,13 +281,13 @@ def test_refund_through_the_admin_action(client, learner, order, province_admin)
 
 def test_a_closed_order_cannot_be_paid(learner, order):
     orders.transition(order, OrderStatus.CLOSED)
-    response = learner.post(reverse("orders:pay", args=[order.number]), {"provider": "mockbank"}, follow=True)
+    response = learner.post(reverse("payments:pay", args=[order.number]), {"provider": "mockbank"}, follow=True)
     assert "订单已不能支付" in response.content.decode()
     assert not Payment.objects.exists()
 
 
 def test_unknown_provider_is_refused(learner, order):
-    response = learner.post(reverse("orders:pay", args=[order.number]), {"provider": "alipay"}, follow=True)
+    response = learner.post(reverse("payments:pay", args=[order.number]), {"provider": "alipay"}, follow=True)
     assert "请选择支付方式" in response.content.decode()
     assert not Payment.objects.exists()
 
@@ -308,7 +308,7 @@ class QrProvider:
 
 def test_qr_gateway_shows_a_scannable_code_to_its_owner_only(client, learner, order, bob, settings):
     settings.PAYMENT_PROVIDERS = {"qrpay": "jxjy.payments.tests.test_payments.QrProvider"}
-    response = learner.post(reverse("orders:pay", args=[order.number]), {"provider": "qrpay"})
+    response = learner.post(reverse("payments:pay", args=[order.number]), {"provider": "qrpay"})
     payment = Payment.objects.get()
     assert response.url == reverse("payments:qr", args=[payment.number])
     page = learner.get(response.url).content.decode()
