@@ -14,10 +14,7 @@ bare base64 text Alipay's key tool produces is accepted too. No key, signature b
 put into an exception message or a log line; of Alipay's replies only plain codes are echoed.
 """
 
-import base64
-import binascii
 import datetime
-import functools
 import json
 import logging
 import re
@@ -26,15 +23,21 @@ import urllib.request
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlencode
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from .base import BasePaymentProvider, GatewayError, GatewayTrade, RefundResult, Reply, StartResult, VerificationError
+from .base import (
+    GatewayError,
+    GatewayTrade,
+    RefundResult,
+    Reply,
+    SettingsConfiguredProvider,
+    StartResult,
+    VerificationError,
+    safe_token,
+    setting,
+)
+from .rsa_keys import load_private_key, load_public_key, rsa2_sign, rsa2_verify
 
 logger = logging.getLogger(__name__)
 
@@ -61,18 +64,7 @@ SUCCESS_CODE = "10000"
 RETRY_CODES = {"20000"}
 RETRY_SUB_CODES = {"ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR"}
 
-# Codes look like "40004" or "ACQ.TRADE_NOT_EXIST"; anything else is not echoed.
-_SAFE_TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _safe(value) -> str:
-    text = str(value) if value is not None else ""
-    return text if _SAFE_TOKEN.fullmatch(text) else "?"
-
-
-def _setting(name: str) -> str:
-    return str(getattr(settings, name, "") or "").strip()
 
 
 # --- signatures ----------------------------------------------------------------------------------
@@ -83,63 +75,6 @@ def sign_content(params, exclude=("sign",)) -> str:
     return "&".join(
         f"{key}={params[key]}" for key in sorted(params) if key not in exclude and params[key] not in ("", None)
     )
-
-
-def _pem(text: str, label: str) -> bytes:
-    """PEM bytes from a setting: real PEM, PEM with literal `\\n`, or the bare base64 body Alipay's tool prints."""
-    text = text.replace("\\n", "\n").strip()
-    if "-----BEGIN" not in text:
-        body = "".join(text.split())
-        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-        text = f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
-    return text.encode("ascii", errors="replace")
-
-
-@functools.lru_cache(maxsize=8)
-def load_private_key(text: str, setting_name: str) -> rsa.RSAPrivateKey:
-    """An RSA private key (PKCS#8 or PKCS#1, PEM or bare base64); ImproperlyConfigured names only the setting."""
-    candidates = [_pem(text, "PRIVATE KEY")]
-    if "-----BEGIN" not in text:
-        candidates.append(_pem(text, "RSA PRIVATE KEY"))
-    for data in candidates:
-        try:
-            key = serialization.load_pem_private_key(data, password=None)
-        except (ValueError, TypeError, UnsupportedAlgorithm):
-            continue
-        if isinstance(key, rsa.RSAPrivateKey):
-            return key
-    raise ImproperlyConfigured(f"{setting_name} 不是有效的 RSA 私钥（PEM 格式）")
-
-
-@functools.lru_cache(maxsize=8)
-def load_public_key(text: str, setting_name: str) -> rsa.RSAPublicKey:
-    """An RSA public key (SubjectPublicKeyInfo PEM, bare base64, or an X.509 certificate PEM)."""
-    data = _pem(text, "PUBLIC KEY")
-    key = None
-    try:
-        if b"-----BEGIN CERTIFICATE-----" in data:
-            key = x509.load_pem_x509_certificate(data).public_key()
-        else:
-            key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        key = None
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise ImproperlyConfigured(f"{setting_name} 不是有效的 RSA 公钥（PEM 格式）")
-    return key
-
-
-def rsa2_sign(private_key: rsa.RSAPrivateKey, content: str) -> str:
-    signature = private_key.sign(content.encode(CHARSET), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode("ascii")
-
-
-def rsa2_verify(public_key: rsa.RSAPublicKey, content: bytes, signature: str) -> bool:
-    try:
-        raw = base64.b64decode(signature, validate=True)
-        public_key.verify(raw, content, padding.PKCS1v15(), hashes.SHA256())
-    except (binascii.Error, ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 def top_level_members(text: str) -> dict[str, tuple[int, int]]:
@@ -214,38 +149,29 @@ def _subject(subject: str) -> str:
 # --- the provider --------------------------------------------------------------------------------
 
 
-class AlipayProvider(BasePaymentProvider):
+class AlipayProvider(SettingsConfiguredProvider):
     """支付宝 电脑网站支付 with asynchronous notification, query and refund (RSA2, public-key mode)."""
 
     name = "alipay"
     verbose_name = "支付宝"
 
-    @property
-    def app_id(self) -> str:
-        return _setting("ALIPAY_APP_ID")
-
-    @property
-    def merchant_id(self) -> str:
-        return _setting("ALIPAY_SELLER_ID")
-
-    def is_configured(self) -> bool:
-        return all(_setting(name) for name in REQUIRED_SETTINGS)
+    required_settings = REQUIRED_SETTINGS
+    app_id_setting = "ALIPAY_APP_ID"
+    merchant_id_setting = "ALIPAY_SELLER_ID"
 
     # --- configuration ---
 
     def _config(self) -> dict:
-        missing = [name for name in REQUIRED_SETTINGS if not _setting(name)]
-        if missing:
-            raise ImproperlyConfigured(f"支付宝配置不完整，缺少：{'、'.join(missing)}")
-        gateway = _setting("ALIPAY_GATEWAY") or DEFAULT_GATEWAY
+        self.check_configured()
+        gateway = setting("ALIPAY_GATEWAY") or DEFAULT_GATEWAY
         if not gateway.lower().startswith("https://"):
             raise ImproperlyConfigured("ALIPAY_GATEWAY 必须是 https:// 开头的地址")
         return {
-            "app_id": _setting("ALIPAY_APP_ID"),
-            "seller_id": _setting("ALIPAY_SELLER_ID"),
+            "app_id": setting("ALIPAY_APP_ID"),
+            "seller_id": setting("ALIPAY_SELLER_ID"),
             "gateway": gateway,
-            "private_key": load_private_key(_setting("ALIPAY_PRIVATE_KEY"), "ALIPAY_PRIVATE_KEY"),
-            "public_key": load_public_key(_setting("ALIPAY_PUBLIC_KEY"), "ALIPAY_PUBLIC_KEY"),
+            "private_key": load_private_key(setting("ALIPAY_PRIVATE_KEY"), "ALIPAY_PRIVATE_KEY"),
+            "public_key": load_public_key(setting("ALIPAY_PUBLIC_KEY"), "ALIPAY_PUBLIC_KEY"),
         }
 
     def _signed_params(self, config: dict, method: str, biz_content: dict, **extra) -> dict:
@@ -299,12 +225,12 @@ class AlipayProvider(BasePaymentProvider):
             raise VerificationError("支付宝通知签名类型不是 RSA2")
         content = sign_content(params, exclude=("sign", "sign_type")).encode("utf-8")
         if not rsa2_verify(config["public_key"], content, signature):
-            logger.warning("Alipay notification signature mismatch: notify_id=%s", _safe(params.get("notify_id")))
+            logger.warning("Alipay notification signature mismatch: notify_id=%s", safe_token(params.get("notify_id")))
             raise VerificationError("支付宝通知签名验证失败")
 
         status = TRADE_STATUS.get(params.get("trade_status", ""))
         if status is None:
-            raise VerificationError(f"支付宝通知交易状态未知：{_safe(params.get('trade_status'))}")
+            raise VerificationError(f"支付宝通知交易状态未知：{safe_token(params.get('trade_status'))}")
         try:
             amount = Decimal(params.get("total_amount", ""))
         except InvalidOperation:
@@ -346,10 +272,10 @@ class AlipayProvider(BasePaymentProvider):
                 raw=node,
             )
         if code != SUCCESS_CODE:
-            raise GatewayError(f"支付宝查询失败：{_safe(code)} {_safe(node.get('sub_code'))}")
+            raise GatewayError(f"支付宝查询失败：{safe_token(code)} {safe_token(node.get('sub_code'))}")
         status = TRADE_STATUS.get(str(node.get("trade_status", "")))
         if status is None:
-            raise GatewayError(f"支付宝查询返回未知交易状态：{_safe(node.get('trade_status'))}")
+            raise GatewayError(f"支付宝查询返回未知交易状态：{safe_token(node.get('trade_status'))}")
         try:
             amount = Decimal(str(node.get("total_amount", "")))
         except InvalidOperation:
@@ -382,9 +308,9 @@ class AlipayProvider(BasePaymentProvider):
         code = str(node.get("code", ""))
         sub_code = str(node.get("sub_code", ""))
         if code in RETRY_CODES or sub_code in RETRY_SUB_CODES:
-            raise GatewayError(f"支付宝退款结果未知，请用同一退款单号重试：{_safe(code)} {_safe(sub_code)}")
+            raise GatewayError(f"支付宝退款结果未知，请用同一退款单号重试：{safe_token(code)} {safe_token(sub_code)}")
         if code != SUCCESS_CODE:
-            logger.warning("Alipay refund refused: code=%s sub_code=%s", _safe(code), _safe(sub_code))
+            logger.warning("Alipay refund refused: code=%s sub_code=%s", safe_token(code), safe_token(sub_code))
             return RefundResult(refund_no=refund_no, gateway_refund_no="", succeeded=False, raw=node)
         return RefundResult(
             refund_no=refund_no,
@@ -418,7 +344,7 @@ class AlipayProvider(BasePaymentProvider):
                 error = json.loads(text[start:end])
             error = error if isinstance(error, dict) else {}
             raise GatewayError(
-                f"支付宝 {method} 失败：{_safe(error.get('code'))} {_safe(error.get('sub_code'))}".rstrip()
+                f"支付宝 {method} 失败：{safe_token(error.get('code'))} {safe_token(error.get('sub_code'))}".rstrip()
             )
         start, end = members[root]
         node = json.loads(text[start:end])
@@ -430,9 +356,8 @@ class AlipayProvider(BasePaymentProvider):
             signature = json.loads(text[sign_start:sign_end])
         if not signature:
             if str(node.get("code", "")) != SUCCESS_CODE:
-                raise GatewayError(
-                    f"支付宝 {method} 失败（未签名的应答）：{_safe(node.get('code'))} {_safe(node.get('sub_code'))}"
-                )
+                codes = f"{safe_token(node.get('code'))} {safe_token(node.get('sub_code'))}"
+                raise GatewayError(f"支付宝 {method} 失败（未签名的应答）：{codes}")
             raise VerificationError(f"支付宝 {method} 的应答缺少签名")
         if not isinstance(signature, str) or not rsa2_verify(
             config["public_key"], text[start:end].encode(CHARSET), signature

@@ -6,8 +6,24 @@ inside itself when its gateway wants fen. A provider verifies signatures and par
 `jxjy.payments.services`, against `provider.app_id` / `provider.merchant_id`.
 """
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+_SAFE_TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def setting(name: str) -> str:
+    return str(getattr(settings, name, "") or "").strip()
+
+
+def safe_token(value) -> str:
+    """A gateway code or id fit for a log line or an exception; anything else becomes "?"."""
+    text = str(value) if value is not None else ""
+    return text if _SAFE_TOKEN.fullmatch(text) else "?"
 
 
 class VerificationError(Exception):
@@ -91,3 +107,27 @@ class BasePaymentProvider:
 
     def refund(self, payment, *, refund_no: str, amount: Decimal, reason: str) -> RefundResult:
         raise NotImplementedError
+
+
+class SettingsConfiguredProvider(BasePaymentProvider):
+    """A real gateway configured from settings: `required_settings` must all be set."""
+
+    required_settings: tuple = ()
+    app_id_setting = ""
+    merchant_id_setting = ""
+
+    @property
+    def app_id(self) -> str:
+        return setting(self.app_id_setting)
+
+    @property
+    def merchant_id(self) -> str:
+        return setting(self.merchant_id_setting)
+
+    def is_configured(self) -> bool:
+        return all(setting(name) for name in self.required_settings)
+
+    def check_configured(self) -> None:
+        missing = [name for name in self.required_settings if not setting(name)]
+        if missing:
+            raise ImproperlyConfigured(f"{self.verbose_name}配置不完整，缺少：{'、'.join(missing)}")

@@ -20,7 +20,6 @@ import binascii
 import datetime
 import json
 import logging
-import re
 import secrets
 import time
 import urllib.error
@@ -32,12 +31,21 @@ from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from .alipay import load_private_key, load_public_key
-from .base import BasePaymentProvider, GatewayError, GatewayTrade, RefundResult, Reply, StartResult, VerificationError
+from .base import (
+    GatewayError,
+    GatewayTrade,
+    RefundResult,
+    Reply,
+    SettingsConfiguredProvider,
+    StartResult,
+    VerificationError,
+    safe_token,
+    setting,
+)
+from .rsa_keys import load_private_key, load_public_key
 
 logger = logging.getLogger(__name__)
 
@@ -71,18 +79,6 @@ TRADE_STATE = {
     "REVOKED": GatewayTrade.CLOSED,
     "PAYERROR": GatewayTrade.FAILED,
 }
-
-# Codes look like "ORDER_NOT_EXIST" or "PARAM_ERROR"; anything else is not echoed.
-_SAFE_TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-def _safe(value) -> str:
-    text = str(value) if value is not None else ""
-    return text if _SAFE_TOKEN.fullmatch(text) else "?"
-
-
-def _setting(name: str) -> str:
-    return str(getattr(settings, name, "") or "").strip()
 
 
 # --- amounts, text, times ------------------------------------------------------------------------
@@ -150,44 +146,35 @@ def rsa_sha256_verify(public_key: rsa.RSAPublicKey, message: bytes, signature: s
 # --- the provider --------------------------------------------------------------------------------
 
 
-class WechatPayProvider(BasePaymentProvider):
+class WechatPayProvider(SettingsConfiguredProvider):
     """微信支付 Native (扫码) payment over API v3, with notification, query and refund."""
 
     name = "wechat"
     verbose_name = "微信支付"
 
-    @property
-    def app_id(self) -> str:
-        return _setting("WECHAT_APP_ID")
-
-    @property
-    def merchant_id(self) -> str:
-        return _setting("WECHAT_MCH_ID")
-
-    def is_configured(self) -> bool:
-        return all(_setting(name) for name in REQUIRED_SETTINGS)
+    required_settings = REQUIRED_SETTINGS
+    app_id_setting = "WECHAT_APP_ID"
+    merchant_id_setting = "WECHAT_MCH_ID"
 
     # --- configuration ---
 
     def _config(self) -> dict:
-        missing = [name for name in REQUIRED_SETTINGS if not _setting(name)]
-        if missing:
-            raise ImproperlyConfigured(f"微信支付配置不完整，缺少：{'、'.join(missing)}")
-        api_base = (_setting("WECHAT_API_BASE") or DEFAULT_API_BASE).rstrip("/")
+        self.check_configured()
+        api_base = (setting("WECHAT_API_BASE") or DEFAULT_API_BASE).rstrip("/")
         if not api_base.lower().startswith("https://"):
             raise ImproperlyConfigured("WECHAT_API_BASE 必须是 https:// 开头的地址")
-        api_v3_key = _setting("WECHAT_API_V3_KEY").encode("utf-8")
+        api_v3_key = setting("WECHAT_API_V3_KEY").encode("utf-8")
         if len(api_v3_key) != 32:
             raise ImproperlyConfigured("WECHAT_API_V3_KEY 必须是 32 字节的字符串")
         return {
-            "app_id": _setting("WECHAT_APP_ID"),
-            "mch_id": _setting("WECHAT_MCH_ID"),
-            "mch_serial": _setting("WECHAT_MCH_SERIAL"),
-            "platform_serial": _setting("WECHAT_PLATFORM_SERIAL"),
+            "app_id": setting("WECHAT_APP_ID"),
+            "mch_id": setting("WECHAT_MCH_ID"),
+            "mch_serial": setting("WECHAT_MCH_SERIAL"),
+            "platform_serial": setting("WECHAT_PLATFORM_SERIAL"),
             "api_base": api_base,
             "api_v3_key": api_v3_key,
-            "private_key": load_private_key(_setting("WECHAT_MCH_PRIVATE_KEY"), "WECHAT_MCH_PRIVATE_KEY"),
-            "platform_key": load_public_key(_setting("WECHAT_PLATFORM_PUBLIC_KEY"), "WECHAT_PLATFORM_PUBLIC_KEY"),
+            "private_key": load_private_key(setting("WECHAT_MCH_PRIVATE_KEY"), "WECHAT_MCH_PRIVATE_KEY"),
+            "platform_key": load_public_key(setting("WECHAT_PLATFORM_PUBLIC_KEY"), "WECHAT_PLATFORM_PUBLIC_KEY"),
         }
 
     def authorization(self, config: dict, method: str, path: str, body: bytes | None) -> str:
@@ -308,7 +295,7 @@ class WechatPayProvider(BasePaymentProvider):
         if 400 <= status < 500 and status != 429:
             self._verify(config, headers, body, "退款应答")
             error = _loads_or_empty(body)
-            logger.warning("WeChat Pay refund refused: HTTP %s code=%s", status, _safe(error.get("code")))
+            logger.warning("WeChat Pay refund refused: HTTP %s code=%s", status, safe_token(error.get("code")))
             return RefundResult(refund_no=refund_no, gateway_refund_no="", succeeded=False, raw=error)
         data = self._verified_json(config, status, headers, body, "退款应答")
         refund_status = data.get("status")
@@ -325,7 +312,7 @@ class WechatPayProvider(BasePaymentProvider):
     def _trade(self, data: dict) -> GatewayTrade:
         status = TRADE_STATE.get(str(data.get("trade_state", "")))
         if status is None:
-            raise GatewayError(f"微信支付交易状态未知：{_safe(data.get('trade_state'))}")
+            raise GatewayError(f"微信支付交易状态未知：{safe_token(data.get('trade_state'))}")
         amount = data.get("amount")
         try:
             total = fen_to_yuan(amount.get("total"))
@@ -345,8 +332,8 @@ class WechatPayProvider(BasePaymentProvider):
         """A 2xx reply verified and decoded; other statuses raise GatewayError with WeChat's code only."""
         if not 200 <= status < 300:
             error = _loads_or_empty(body)
-            logger.warning("WeChat Pay %s: HTTP %s code=%s", what, status, _safe(error.get("code")))
-            raise GatewayError(f"微信支付{what}失败：HTTP {status} {_safe(error.get('code'))}")
+            logger.warning("WeChat Pay %s: HTTP %s code=%s", what, status, safe_token(error.get("code")))
+            raise GatewayError(f"微信支付{what}失败：HTTP {status} {safe_token(error.get('code'))}")
         self._verify(config, headers, body, what)
         data = _loads_or_empty(body)
         if not data:
