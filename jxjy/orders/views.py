@@ -171,7 +171,8 @@ def result(request, number):
     """The page the bank returns the browser to. It only shows the status (and polls until the
     notification arrives): a return is never proof of payment."""
     order = _own_order(request, number)
-    return render(request, "orders/result.html", {"order": order, "menu": "orders"})
+    last_payment = order.payments.order_by("-created_at").first()
+    return render(request, "orders/result.html", {"order": order, "last_payment": last_payment, "menu": "orders"})
 
 
 @learner_required

@@ -168,7 +168,7 @@ def open_order(browsing, number, status, list_step, detail_step):
 
 
 def payment_rows(page):
-    return page.locator("table").filter(has=page.get_by_role("columnheader", name="支付流水号")).locator("tbody tr")
+    return page.locator(".payment-list li")
 
 
 def enrollments(user):
@@ -303,6 +303,8 @@ def test_failed_payment_then_pay_again(browsing, alice, classes):
     expect(box).to_be_visible()
     expect(box).not_to_contain_text("支付成功")
     expect(box).not_to_contain_text("已开通")
+    expect(box).to_contain_text("支付未成功")
+    expect(box.get_by_role("button", name="继续支付")).to_be_visible()
     expect(page.get_by_role("link", name="进入我的班级")).to_have_count(0)
     assert Payment.objects.get(number=first_payment).status == PaymentStatus.FAILED
     assert not enrollments(alice).exists()
