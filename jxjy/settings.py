@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "jxjy.accounts",
     "jxjy.catalog",
     "jxjy.learning",
+    "jxjy.credits",
     "jxjy.orders",
     "jxjy.payments",
     "jxjy.portal",
@@ -267,6 +268,14 @@ CELERY_BEAT_SCHEDULE = {
     "close-expired-orders": {"task": "jxjy.orders.tasks.close_expired_orders", "schedule": 60},
     "query-pending-payments": {"task": "jxjy.payments.tasks.query_pending_payments", "schedule": 300},
 }
+
+# Learning-time integrity (DESIGN.md §7)
+HEARTBEAT_INTERVAL = 15  # seconds between heartbeats while playing
+HEARTBEAT_BUDGET_CAP = 60  # wall-clock seconds a session may bank for late (retried) heartbeats
+HEARTBEAT_MAX_SEGMENT = 45  # most seconds one heartbeat can credit
+HEARTBEAT_SEEK_TOLERANCE = 2.0  # seconds of slack at the furthest watched point
+COURSEWARE_FINISHED_COVERAGE = 0.95
+CHECKPOINTS_PER_COURSEWARE = (1, 3)
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 AVATAR_MAX_PIXELS = 40_000_000

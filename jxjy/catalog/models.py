@@ -145,3 +145,74 @@ class YearClaim(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.year_id} {self.get_source_display()}"
+
+
+def courseware_upload_to(instance, filename):
+    import uuid
+
+    return f"coursewares/{uuid.uuid4().hex}.mp4"
+
+
+class Chapter(models.Model):
+    course = models.ForeignKey(Course, verbose_name="课程", on_delete=models.CASCADE, related_name="chapters")
+    title = models.CharField("章节名称", max_length=100)
+    order = models.PositiveSmallIntegerField("顺序", default=1)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "章节"
+        ordering = ["course", "order", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class Courseware(models.Model):
+    """One video of a chapter. Its duration is probed from the file, never typed in."""
+
+    chapter = models.ForeignKey(Chapter, verbose_name="章节", on_delete=models.CASCADE, related_name="coursewares")
+    title = models.CharField("课件名称", max_length=100)
+    order = models.PositiveSmallIntegerField("顺序", default=1)
+    video = models.FileField("视频（H.264 MP4）", upload_to=courseware_upload_to)
+    duration = models.FloatField("时长（秒）", default=0, validators=[MinValueValidator(0)])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "课件"
+        ordering = ["chapter__order", "order", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class QuestionKind(models.TextChoices):
+    SINGLE = "single", "单选"
+    MULTIPLE = "multiple", "多选"
+    JUDGE = "judge", "判断"
+
+
+class Question(models.Model):
+    """A question of a course's pool: used by the pop-up checks now, by practice and exams later."""
+
+    course = models.ForeignKey(Course, verbose_name="课程", on_delete=models.CASCADE, related_name="questions")
+    kind = models.CharField("题型", max_length=16, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
+    text = models.TextField("题干")
+    options = models.JSONField("选项", default=list, help_text='如 ["选项一", "选项二"]；判断题为 ["正确", "错误"]')
+    answer = models.CharField("答案", max_length=16, help_text="选项字母，多选如 AC")
+    explanation = models.TextField("解析", blank=True)
+    knowledge_point = models.CharField("知识点", max_length=100, blank=True)
+    difficulty = models.PositiveSmallIntegerField("难度", default=1, validators=[MaxValueValidator(5)])
+    for_popup = models.BooleanField("用于防假学弹题", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "题目"
+        ordering = ["course", "id"]
+
+    def __str__(self):
+        return self.text[:40]
+
+    @property
+    def letters(self):
+        return [chr(ord("A") + i) for i in range(len(self.options))]
+
+    def is_correct(self, given: str) -> bool:
+        normalised = "".join(sorted(set(given.upper().replace(",", "").strip())))
+        return normalised == "".join(sorted(self.answer.upper()))

@@ -46,3 +46,87 @@ class Enrollment(models.Model):
     def has_study(self):
         """Whether learning has begun (issue 4 moves the status to 学习中 on the first credited time)."""
         return self.status != EnrollmentStatus.OPENED
+
+
+class CourseSelection(models.Model):
+    """A course the learner studies in a class: 公共课 assigned, 专业课 and 选修课 chosen (在线选课)."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="selections")
+    course = models.ForeignKey("catalog.Course", on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "选课"
+        constraints = [models.UniqueConstraint(fields=["enrollment", "course"], name="one_selection_per_course")]
+
+    def __str__(self):
+        return f"{self.enrollment} · {self.course}"
+
+
+class CoursewareProgress(models.Model):
+    """What the server has accepted of one courseware in one class: merged watched intervals (seconds),
+    the resume position, and when it was finished (≥ 95 % covered)."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="progress")
+    courseware = models.ForeignKey("catalog.Courseware", on_delete=models.PROTECT, related_name="+")
+    intervals = models.JSONField(default=list)
+    watched = models.FloatField("已观看（秒）", default=0)
+    credited = models.FloatField("计时（秒）", default=0)
+    position = models.FloatField("续播位置（秒）", default=0)
+    finished_at = models.DateTimeField("学完时间", null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "课件进度"
+        constraints = [models.UniqueConstraint(fields=["enrollment", "courseware"], name="one_progress_per_courseware")]
+
+    def __str__(self):
+        return f"{self.enrollment} · {self.courseware}"
+
+    @property
+    def furthest(self) -> float:
+        return max((end for _, end in self.intervals), default=0.0)
+
+
+class PlaybackSession(models.Model):
+    """One courseware view that may earn time. A learner has at most one current session: opening
+    another (tab or device) supersedes the older one, whose heartbeats then earn nothing."""
+
+    id = models.UUIDField(primary_key=True)
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="sessions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    courseware = models.ForeignKey("catalog.Courseware", on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    last_beat_at = models.DateTimeField()
+    last_seq = models.PositiveIntegerField(default=0)
+    last_position = models.FloatField(default=0)
+    playing = models.BooleanField(default=False)
+    budget = models.FloatField(default=0, help_text="wall-clock seconds not yet spent on credit")
+    is_current = models.BooleanField(default=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "播放会话"
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=models.Q(is_current=True), name="one_current_playback")
+        ]
+
+    def __str__(self):
+        return str(self.id)
+
+
+class Checkpoint(models.Model):
+    """A pop-up question at a position the server chose; nothing past it is credited until answered."""
+
+    progress = models.ForeignKey(CoursewareProgress, on_delete=models.CASCADE, related_name="checkpoints")
+    position = models.FloatField("弹题位置（秒）")
+    question = models.ForeignKey("catalog.Question", on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    wrong_answers = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "防假学弹题"
+        ordering = ["position"]
+
+    def __str__(self):
+        return f"{self.progress} @{self.position:.0f}s"

@@ -1,5 +1,6 @@
 """Enrollments: opened by a paid order line, closed by a refund."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from jxjy.audit.models import Event
@@ -28,3 +29,58 @@ def close_enrollment_for_refund(*, line, actor=None) -> None:
     enrollment.closed_at = timezone.now()
     enrollment.save(update_fields=["status", "closed_at"])
     record(Event.ENROLLMENT_REFUND, actor=actor, obj=enrollment, order=line.order.number)
+
+
+# --- 在线选课 ----------------------------------------------------------------------------------
+
+
+class LearningError(Exception):
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def class_courses(enrollment):
+    """(course, selected) for every course the class offers; 公共课 are always selected (assigned)."""
+    from jxjy.catalog.models import Category
+
+    from .models import CourseSelection
+
+    offered = list(enrollment.training_class.courses.filter(is_active=True).order_by("category", "id"))
+    missing = [
+        CourseSelection(enrollment=enrollment, course=course)
+        for course in offered
+        if course.category == Category.PUBLIC
+    ]
+    if missing:
+        CourseSelection.objects.bulk_create(missing, ignore_conflicts=True)
+    selected = set(CourseSelection.objects.filter(enrollment=enrollment).values_list("course_id", flat=True))
+    return [(course, course.pk in selected) for course in offered]
+
+
+def select_courses(*, enrollment, course_ids, actor):
+    """确认选中的课程: keep 公共课, set the chosen 专业课/选修课; a course with progress cannot be dropped."""
+    from jxjy.catalog.models import Category
+
+    from .models import CourseSelection, CoursewareProgress
+
+    offered = {course.pk: course for course, _ in class_courses(enrollment)}
+    wanted = {pk for pk in course_ids if pk in offered} | {
+        pk for pk, c in offered.items() if c.category == Category.PUBLIC
+    }
+    with transaction.atomic():
+        current = set(CourseSelection.objects.filter(enrollment=enrollment).values_list("course_id", flat=True))
+        dropped = current - wanted
+        studied = set(
+            CoursewareProgress.objects.filter(
+                enrollment=enrollment, courseware__chapter__course_id__in=dropped, watched__gt=0
+            ).values_list("courseware__chapter__course_id", flat=True)
+        )
+        if studied:
+            titles = "、".join(offered[pk].title for pk in studied if pk in offered)
+            raise LearningError(f"已开始学习的课程不能退选：{titles}")
+        CourseSelection.objects.filter(enrollment=enrollment, course_id__in=dropped).delete()
+        CourseSelection.objects.bulk_create(
+            [CourseSelection(enrollment=enrollment, course_id=pk) for pk in wanted - current], ignore_conflicts=True
+        )

@@ -1,0 +1,28 @@
+"""Posting to and reading the hours ledger."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from jxjy.catalog.models import Category
+
+from .models import CreditEntry
+
+
+def post_entry(*, user, year: int, category: str, hours: Decimal, source: str, source_id: str, note="") -> bool:
+    """Post hours once per (source, source_id); False if that source already posted."""
+    try:
+        with transaction.atomic():
+            CreditEntry.objects.create(
+                user=user, year=year, category=category, hours=hours, source=source, source_id=source_id, note=note
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def hours_by_category(user, year: int) -> dict:
+    """{category: Decimal hours} for the learner's year, every category present."""
+    totals = dict(CreditEntry.objects.filter(user=user, year=year).values_list("category").annotate(total=Sum("hours")))
+    return {value: totals.get(value) or Decimal("0") for value, _ in Category.choices}

@@ -1,0 +1,18 @@
+"""Merged [start, end] intervals of watched seconds."""
+
+
+def add_interval(intervals: list, start: float, end: float) -> list:
+    """Return the union of `intervals` and [start, end], sorted and merged (touching ones join)."""
+    if end <= start:
+        return [list(i) for i in intervals]
+    merged = []
+    for a, b in sorted([*intervals, [start, end]]):
+        if merged and a <= merged[-1][1] + 1e-6:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return merged
+
+
+def covered(intervals: list) -> float:
+    return sum(b - a for a, b in intervals)
