@@ -61,7 +61,7 @@ FOOTER_TEXT = "江苏省机关事业单位工勤人员继续教育网络培训�
 FONT_HINT = "apt-get install fonts-wqy-microhei"
 
 FPS = 5  # output frame rate: one new picture a second, repeated; x264 codes the repeats as near-free skip frames
-KEYFRAME_SECONDS = 5
+KEYFRAME_SECONDS = 10
 DURATION_RE = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 
 
@@ -396,7 +396,7 @@ def make_courseware_video(
 
     One picture per second goes to ffmpeg as raw RGB on stdin and is repeated up to 5 fps, so a 60-second video
     takes about a second to make and weighs well under 1 MB. The file has its moov atom first (+faststart) and a
-    keyframe every 5 seconds for seeking; `audio` adds a silent AAC track. Returns the duration ffmpeg reads back.
+    keyframe every 10 seconds for seeking; `audio` adds a silent AAC track. Returns the duration ffmpeg reads back.
     """
     seconds = int(seconds)
     if seconds < 1:
