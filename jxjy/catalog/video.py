@@ -420,21 +420,27 @@ def make_courseware_video(
     command += _video_codec_args(exe)
     command += ["-pix_fmt", "yuv420p", "-r", str(FPS), "-g", str(FPS * KEYFRAME_SECONDS)]
     command += ["-maxrate", "600k", "-bufsize", "1200k", "-t", str(seconds), "-movflags", "+faststart"]
-    command += ["-metadata", f"title={title}", "-f", "mp4", str(path)]
+    partial = path.with_name(f".{path.name}.partial")  # replaced into place when complete: never half a video
+    command += ["-metadata", f"title={title}", "-f", "mp4", str(partial)]
 
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        for elapsed in range(seconds):
-            # The picture shown during second `elapsed`..`elapsed`+1: the bar reaches the end in the last second.
-            process.stdin.write(_draw_progress(slide, elapsed + 1, seconds, counter_font).tobytes())
-        process.stdin.close()
-    except BrokenPipeError:
-        pass  # ffmpeg died; its stderr says why
-    stderr = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    if process.wait() != 0:
-        path.unlink(missing_ok=True)
-        raise RuntimeError(f"ffmpeg failed to write {path}: {stderr.strip()}")
+        try:
+            for elapsed in range(seconds):
+                # The picture shown during second `elapsed`..`elapsed`+1: the bar reaches the end in the last second.
+                process.stdin.write(_draw_progress(slide, elapsed + 1, seconds, counter_font).tobytes())
+        except BrokenPipeError:
+            pass  # ffmpeg died; its stderr says why
+        _, stderr = process.communicate()
+    except BaseException:
+        process.kill()
+        process.wait()
+        partial.unlink(missing_ok=True)
+        raise
+    if process.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"ffmpeg failed to write {path}: {stderr.decode(errors='replace').strip()}")
+    os.replace(partial, path)
     return probe_duration(path)
 
 
@@ -452,11 +458,12 @@ def probe_duration(path: str | os.PathLike) -> float:
     """Duration in seconds of the video at `path`, read by the bundled ffmpeg.
 
     Raises FileNotFoundError for a missing file and ValueError for a file ffmpeg does not see as a video
-    (no duration or no video stream).
+    (no duration, or no video stream besides cover art).
     """
     info = _ffmpeg_info(path)
     match = DURATION_RE.search(info)
-    if match is None or "Video:" not in info:
+    pictures = [line for line in info.splitlines() if "Video:" in line and "(attached pic)" not in line]
+    if match is None or not pictures:  # an MP3's cover art is no video
         raise ValueError(f"{path} is not a video file")
     hours, minutes, seconds = match.groups()
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)

@@ -84,3 +84,79 @@ def select_courses(*, enrollment, course_ids, actor):
         CourseSelection.objects.bulk_create(
             [CourseSelection(enrollment=enrollment, course_id=pk) for pk in wanted - current], ignore_conflicts=True
         )
+
+
+# --- 班级首页: progress against the class's requirements ---------------------------------------
+
+
+def class_progress(enrollment) -> dict:
+    """Per category: required, earned (from the hours ledger), selected hours, and what is still missing."""
+    from decimal import Decimal
+
+    from jxjy.catalog.models import Category
+    from jxjy.credits.services import hours_by_category
+
+    training_class = enrollment.training_class
+    earned = hours_by_category(enrollment.user, training_class.year_id)
+    selected = {value: Decimal("0") for value, _ in Category.choices}
+    for course, is_selected in class_courses(enrollment):
+        if is_selected:
+            selected[course.category] += course.hours
+    categories = []
+    for value, label in Category.choices:
+        required = getattr(training_class, f"{value}_hours") or Decimal("0")
+        got = min(earned[value], required) if required else earned[value]
+        categories.append(
+            {
+                "key": value,
+                "label": label,
+                "required": required,
+                "earned": earned[value],
+                "selected": selected[value],
+                "missing": max(Decimal("0"), required - earned[value]),
+                "percent": int(got * 100 / required) if required else 100,
+                "too_few_selected": selected[value] < required,
+            }
+        )
+    required_total = sum(c["required"] for c in categories)
+    counted = sum(min(c["earned"], c["required"]) for c in categories)
+    percent = int(counted * 100 / required_total) if required_total else 0
+    return {"categories": categories, "percent": percent, "required": required_total, "complete": percent >= 100}
+
+
+def course_rows(enrollment):
+    """The selected courses with their coursewares' progress: (course, percent, finished, first courseware)."""
+    from jxjy.catalog.models import Courseware
+
+    from .models import CourseSelection, CoursewareProgress
+
+    course_ids = list(CourseSelection.objects.filter(enrollment=enrollment).values_list("course_id", flat=True))
+    coursewares = list(
+        Courseware.objects.filter(chapter__course_id__in=course_ids)
+        .select_related("chapter__course")
+        .order_by("chapter__course_id", "chapter__order", "order", "id")
+    )
+    progress = {
+        p.courseware_id: p for p in CoursewareProgress.objects.filter(enrollment=enrollment, courseware__in=coursewares)
+    }
+    rows = {}
+    for courseware in coursewares:
+        course = courseware.chapter.course
+        row = rows.setdefault(course.pk, {"course": course, "duration": 0.0, "watched": 0.0, "done": 0, "count": 0,
+                                          "first": courseware, "resume": None})  # fmt: skip
+        p = progress.get(courseware.pk)
+        row["duration"] += courseware.duration
+        row["count"] += 1
+        if p:
+            row["watched"] += min(p.watched, courseware.duration)
+            row["done"] += p.finished_at is not None
+            if p.finished_at is None and row["resume"] is None:
+                row["resume"] = courseware
+    for row in rows.values():
+        row["percent"] = int(row["watched"] * 100 / row["duration"]) if row["duration"] else 0
+        row["finished"] = row["count"] > 0 and row["done"] == row["count"]
+        row["play"] = row["resume"] or row["first"]
+    from jxjy.catalog.models import Category
+
+    rank = {value: i for i, value in enumerate(Category.values)}
+    return sorted(rows.values(), key=lambda r: (rank[r["course"].category], r["course"].pk))

@@ -6,6 +6,10 @@ app_name = "learning"
 
 urlpatterns = [
     path("center/", views.center, name="center"),
+    path("study/<int:enrollment_id>/", views.class_home, name="class_home"),
+    path("study/<int:enrollment_id>/select/", views.class_select, name="select"),
+    path("study/<int:enrollment_id>/courses/", views.class_courses, name="courses"),
+    path("study/<int:enrollment_id>/play/<int:courseware_id>/", views.player, name="player"),
     path("learning/<int:enrollment_id>/play/<int:courseware_id>/", views.playback_start, name="playback_start"),
     path("learning/heartbeat/", views.playback_beat, name="heartbeat"),
     path("learning/checkpoints/<int:checkpoint_id>/answer/", views.checkpoint_answer, name="checkpoint_answer"),

@@ -1,6 +1,7 @@
 import math
 import uuid
 
+from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -9,20 +10,26 @@ from ranged_response import RangedFileResponse
 from jxjy.accounts.decorators import learner_required
 from jxjy.catalog.models import Courseware
 
-from . import heartbeat
-from .models import CourseSelection, Enrollment, EnrollmentStatus
+from . import heartbeat, services
+from .models import CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus
 from .services import LearningError
 
 
 @learner_required
 def center(request):
-    """学员中心: every class the learner has, with its status."""
+    """学员中心: every class the learner has, with its status and progress. `?to=` is the no-script 切换班级."""
+    target = request.GET.get("to", "")
+    if target.startswith("/study/"):
+        return redirect(target)
     enrollments = (
         Enrollment.objects.filter(user=request.user)
         .exclude(status=EnrollmentStatus.REFUNDED)
         .select_related("training_class__year")
         .order_by("-training_class__year", "-opened_at")
     )
+    enrollments = list(enrollments)
+    for enrollment in enrollments:
+        enrollment.percent = services.class_progress(enrollment)["percent"]
     return render(request, "learning/center.html", {"enrollments": enrollments, "menu": "classes"})
 
 
@@ -92,3 +99,87 @@ def courseware_video(request, enrollment_id, courseware_id):
     response = RangedFileResponse(request, storage.open(courseware.video.name), content_type="video/mp4")
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- Class pages -------------------------------------------------------------------------------
+
+
+def _enrollment(request, enrollment_id):
+    return get_object_or_404(
+        Enrollment.objects.select_related("training_class__year").exclude(status=EnrollmentStatus.REFUNDED),
+        pk=enrollment_id,
+        user=request.user,
+    )
+
+
+def _class_context(request, enrollment, tab):
+    others = (
+        Enrollment.objects.filter(user=request.user)
+        .exclude(status=EnrollmentStatus.REFUNDED)
+        .select_related("training_class")
+        .order_by("-training_class__year")
+    )
+    return {"enrollment": enrollment, "tab": tab, "others": others, "menu": "classes"}
+
+
+@learner_required
+def class_home(request, enrollment_id):
+    """班级首页: overall and per-category progress, 考试情况, 培训结果, 选课及考核要求."""
+    enrollment = _enrollment(request, enrollment_id)
+    context = _class_context(request, enrollment, "home")
+    context["progress"] = services.class_progress(enrollment)
+    return render(request, "learning/class_home.html", context)
+
+
+@learner_required
+def class_select(request, enrollment_id):
+    """在线选课: tick 专业课 and 选修课 → 确认选中的课程."""
+    enrollment = _enrollment(request, enrollment_id)
+    if request.method == "POST":
+        try:
+            ids = [int(x) for x in request.POST.getlist("courses")]
+            services.select_courses(enrollment=enrollment, course_ids=ids, actor=request.user)
+        except ValueError:
+            messages.error(request, "选课参数无效。")
+        except LearningError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "选课已保存。")
+        return redirect("learning:select", enrollment_id=enrollment.pk)
+    context = _class_context(request, enrollment, "select")
+    context["courses"] = services.class_courses(enrollment)
+    context["progress"] = services.class_progress(enrollment)
+    return render(request, "learning/class_select.html", context)
+
+
+@learner_required
+def class_courses(request, enrollment_id):
+    """在线学习: 培训班课程, 正在学习 / 已经学完."""
+    enrollment = _enrollment(request, enrollment_id)
+    rows = services.course_rows(enrollment)
+    done = request.GET.get("tab") == "done"
+    context = _class_context(request, enrollment, "courses")
+    context.update(done=done, rows=[r for r in rows if r["finished"] == done], counts=(
+        sum(not r["finished"] for r in rows), sum(r["finished"] for r in rows)))  # fmt: skip
+    return render(request, "learning/class_courses.html", context)
+
+
+@learner_required
+def player(request, enrollment_id, courseware_id):
+    """The player: the courseware and its course's 章节 list; the script opens a playback session."""
+    enrollment = _enrollment(request, enrollment_id)
+    courseware = get_object_or_404(
+        Courseware.objects.select_related("chapter__course"),
+        pk=courseware_id,
+        chapter__course__in=CourseSelection.objects.filter(enrollment=enrollment).values("course"),
+    )
+    course = courseware.chapter.course
+    chapters = course.chapters.prefetch_related("coursewares")
+    finished = set(
+        CoursewareProgress.objects.filter(enrollment=enrollment, finished_at__isnull=False).values_list(
+            "courseware_id", flat=True
+        )
+    )
+    context = _class_context(request, enrollment, "courses")
+    context.update(courseware=courseware, course=course, chapters=chapters, finished=finished)
+    return render(request, "learning/player.html", context)

@@ -5,8 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from jxjy.accounts.models import City, Grade, Role, User, id_number_index
-from jxjy.catalog.models import Category, Course, TrainingClass, TrainingYear
+from jxjy.catalog.models import Category, Chapter, Course, Courseware, Question, TrainingClass, TrainingYear
 from jxjy.lib.idcard import check_char, gender_of
+from jxjy.orders.models import Order
 from jxjy.portal.models import Notice
 
 PASSWORD = "Demo1234"
@@ -55,6 +56,80 @@ def grant_demo_permissions():
             user.user_permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}")
             )
+
+
+QUESTIONS = [
+    (
+        "单选",
+        "观看课程视频时，平台依据什么计算学时？",
+        ["服务器记录的真实观看时间", "页面打开的时间", "视频拖动到的位置"],
+        "A",
+    ),
+    ("判断", "倍速播放可以更快地获得学时。", ["正确", "错误"], "B"),
+    ("单选", "学习中弹出知识点题目时应当怎么做？", ["关闭页面", "认真作答，答对后继续学习", "刷新页面跳过"], "B"),
+]
+
+
+def load_coursewares():
+    """Every demo course gets two chapters of short real videos (slides with the titles) and a small pool
+    of questions for the pop-up checks."""
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from django.core.files import File
+
+    from jxjy.catalog.video import make_courseware_video
+
+    plan = []
+    for number, course in enumerate(Course.objects.order_by("pk"), start=1):
+        for chapter_no, (chapter_title, seconds) in enumerate([("第一章 基础知识", 45), ("第二章 实务要点", 60)], 1):
+            chapter = Chapter.objects.create(course=course, title=chapter_title, order=chapter_no)
+            plan.append((number, course, chapter, f"{chapter_no}.1 {chapter_title[4:]}", seconds))
+        for kind_label, text, options, answer in QUESTIONS:
+            kind = {"单选": "single", "判断": "judge"}[kind_label]
+            Question.objects.create(course=course, kind=kind, text=text, options=options, answer=answer,
+                                    explanation="平台只认真实观看的时间。", knowledge_point="学习规则")  # fmt: skip
+
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def make(item):
+            number, course, chapter, title, seconds = item
+            path = Path(tmp) / f"{chapter.pk}.mp4"
+            duration = make_courseware_video(
+                path,
+                title=course.title,
+                subtitle=f"{chapter.title} · {title}",
+                lines=[f"本课件时长 {seconds} 秒（演示）", "请按正常速度观看，学习中会弹出知识点题目。"],
+                seconds=seconds,
+                fallback_title=f"Course {number} - Chapter {chapter.order}",
+            )
+            return path, duration
+
+        # ffmpeg runs outside the GIL: a few at a time.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            made = list(pool.map(make, plan))
+        for (_, _, chapter, title, _), (path, duration) in zip(plan, made, strict=True):
+            courseware = Courseware(chapter=chapter, title=title, order=1, duration=duration)
+            with open(path, "rb") as handle:
+                courseware.video.save(path.name, File(handle), save=False)
+            courseware.save()
+
+
+def demo_username(name):
+    first17 = next(first17 for learner, first17, *_ in LEARNERS if learner == name)
+    return id_number_index(demo_id(first17))
+
+
+def load_demo_enrollment():
+    """张伟 has paid for this year's 高级工 class, so `make run` shows learning straight away."""
+    from jxjy.orders import services as orders
+    from jxjy.orders.models import OrderStatus
+
+    user = User.objects.get(username=demo_username("张伟"))
+    training_class = TrainingClass.objects.get(year_id=timezone.localdate().year, grade=Grade.SENIOR)
+    order = orders.place_order(user=user, class_ids=[training_class.pk], invoice={"invoice_type": "none"})
+    orders.transition(order, OrderStatus.PAID, reason="demo data")
 
 
 def load_catalog():
@@ -123,6 +198,12 @@ class Command(BaseCommand):
         parts = [
             ("账号与公告", lambda: User.objects.filter(username="province").exists(), self.load),
             ("课程与网络班", lambda: TrainingYear.objects.exists(), load_catalog),
+            ("课件视频与题库", lambda: Courseware.objects.exists(), load_coursewares),
+            (
+                "张伟的已缴费班级",
+                lambda: Order.objects.filter(user__username=demo_username("张伟")).exists(),
+                load_demo_enrollment,
+            ),  # fmt: skip
             (
                 "工作人员权限",
                 lambda: User.objects.filter(username="finance", user_permissions__isnull=False).exists(),
