@@ -10,4 +10,5 @@ urlpatterns = [
     path("notices/<int:pk>/", views.notice_detail, name="notice_detail"),
     path("privacy/", views.privacy, name="privacy"),
     path("a11y/", views.toggle_a11y, name="a11y"),
+    path("healthz", views.healthz, name="healthz"),
 ]

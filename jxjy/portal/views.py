@@ -72,3 +72,10 @@ def server_error(request):
 
 def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
+
+
+def healthz(request):
+    """A trivial endpoint through the full middleware stack: load balancers, and the heartbeat benchmark's baseline."""
+    from django.http import HttpResponse
+
+    return HttpResponse("ok", content_type="text/plain")
