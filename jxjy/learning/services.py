@@ -15,6 +15,7 @@ def open_enrollment(*, line, actor=None) -> Enrollment:
         order_line=line, defaults={"user_id": line.order.user_id, "training_class_id": line.training_class_id}
     )
     if created:
+        class_courses(enrollment)  # 公共课 are assigned at once
         record(Event.ENROLLMENT_OPEN, actor=actor, obj=enrollment, order=line.order.number)
     return enrollment
 
@@ -128,9 +129,9 @@ def course_rows(enrollment):
     """The selected courses with their coursewares' progress: (course, percent, finished, first courseware)."""
     from jxjy.catalog.models import Courseware
 
-    from .models import CourseSelection, CoursewareProgress
+    from .models import CoursewareProgress
 
-    course_ids = list(CourseSelection.objects.filter(enrollment=enrollment).values_list("course_id", flat=True))
+    course_ids = [course.pk for course, selected in class_courses(enrollment) if selected]
     coursewares = list(
         Courseware.objects.filter(chapter__course_id__in=course_ids)
         .select_related("chapter__course")
