@@ -164,9 +164,10 @@ def heartbeat(*, user, session_id, seq: int, position: float, playing: bool) -> 
         if just_finished:
             _post_courseware_hours(progress, courseware)
 
-    pending = None
+    pending = gate = None
     for checkpoint in checkpoints:
         if checkpoint.answered_at is None:
+            gate = checkpoint.position
             if checkpoint.position <= position + 0.5:
                 pending = _question_payload(checkpoint)
             break
@@ -177,6 +178,7 @@ def heartbeat(*, user, session_id, seq: int, position: float, playing: bool) -> 
         "furthest": round(progress.furthest, 1),
         "finished": progress.finished_at is not None,
         "pending": pending,
+        "gate": gate,
     }
 
 
@@ -215,12 +217,13 @@ def answer_checkpoint(*, user, checkpoint_id: int, answer: str) -> dict:
         )
         if checkpoint is None:
             raise LearningError("题目不存在。", status=404)
-        if checkpoint.answered_at is not None:
-            return {"correct": True}
-        if checkpoint.question.is_correct(answer):
+        if checkpoint.answered_at is None and checkpoint.question.is_correct(answer):
             checkpoint.answered_at = timezone.now()
             checkpoint.save(update_fields=["answered_at"])
-            return {"correct": True}
+        if checkpoint.answered_at is not None:
+            following = checkpoint.progress.checkpoints.filter(answered_at__isnull=True).first()
+            # Resume at the question (nothing after it was credited) and stop again at the next one.
+            return {"correct": True, "resume": checkpoint.position, "gate": following.position if following else None}
         wrong = {"answer": answer[:16], "at": timezone.now().isoformat()}
         checkpoint.wrong_answers = [*checkpoint.wrong_answers, wrong]
         checkpoint.save(update_fields=["wrong_answers"])

@@ -270,7 +270,8 @@ def test_an_unanswered_popup_stops_credit_until_answered(setup):
         url = reverse("learning:checkpoint_answer", args=[checkpoint.pk])
         wrong = player.client.post(url, {"answer": "B"}).json()
         assert wrong["correct"] is False
-        assert player.client.post(url, {"answer": "A"}).json() == {"correct": True}
+        right = player.client.post(url, {"answer": "A"}).json()
+        assert right == {"correct": True, "resume": gate, "gate": None}
         checkpoint.refresh_from_db()
         assert checkpoint.answered_at and checkpoint.wrong_answers[0]["answer"] == "B"
         player.beat(gate)  # the player seeks back to where it stopped
@@ -366,3 +367,30 @@ def test_the_ledger_is_append_only(setup):
     entry.hours = Decimal("99")
     with pytest.raises(RuntimeError):
         entry.save()
+
+
+def test_an_honest_learner_passes_two_checkpoints_and_finishes(setup, settings):
+    """The player stops at each question the server announces (`gate`), answers it and goes on."""
+    settings.CHECKPOINTS_PER_COURSEWARE = (2, 2)
+    for text in ("题一", "题二"):
+        Question.objects.create(course=setup["course"], text=text, options=["对", "错"], answer="A")
+    with freeze_time(START) as clock:
+        player = Player(setup, clock)
+        gate = player.open()["pending"]["position"]
+        position = 0.0
+        reply = player.beat(position).json()
+        while position < DURATION:
+            step = 15.0 if gate is None else min(15.0, gate - position)
+            player.wait(step)
+            position = min(DURATION, position + step)
+            reply = player.beat(position, playing=position < DURATION).json()
+            if reply["pending"]:
+                answer_url = reverse("learning:checkpoint_answer", args=[reply["pending"]["id"]])
+                answered = player.client.post(answer_url, {"answer": "A"}).json()
+                assert answered["correct"] and answered["resume"] == pytest.approx(position, abs=0.6)
+                gate = answered["gate"]
+            else:
+                gate = reply["gate"]
+    assert Checkpoint.objects.filter(answered_at__isnull=False).count() == 2
+    assert progress(setup).finished_at is not None
+    assert progress(setup).watched >= 0.99 * DURATION

@@ -77,6 +77,7 @@ async function flush() {
 function handle(reply) {
   if (!reply.accepted) return;
   furthest = Math.max(furthest, reply.furthest);
+  gate = reply.gate ?? null;
   if (duration) watchedEl.textContent = `${Math.min(100, Math.floor((reply.watched / duration) * 100))}%`;
   if (reply.finished) say("本课件已学完。");
   else if (!video.paused) say("正在计时学习中…");
@@ -122,7 +123,8 @@ quiz.querySelector("form").addEventListener("submit", async (event) => {
   const reply = await response.json();
   if (reply.correct) {
     quiz.hidden = true;
-    gate = null;
+    gate = reply.gate ?? null;
+    if (video.currentTime > reply.resume + 1) video.currentTime = reply.resume; // nothing past it was credited
     say("回答正确，继续学习。");
     video.play();
   } else {
