@@ -58,6 +58,8 @@ def start_playback(*, user, enrollment: Enrollment, courseware) -> dict:
         raise LearningError("请先在“在线选课”中选中这门课程。", status=403)
     now = timezone.now()
     with transaction.atomic():
+        # Serialise this learner's starts (two devices at once): each supersedes the one before.
+        type(enrollment.user).objects.select_for_update().filter(pk=user.pk).first()
         progress, _ = CoursewareProgress.objects.get_or_create(enrollment=enrollment, courseware=courseware)
         _checkpoints_for(progress, courseware)
         PlaybackSession.objects.filter(user=user, is_current=True).update(is_current=False, superseded_at=now)
