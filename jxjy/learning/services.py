@@ -161,3 +161,31 @@ def course_rows(enrollment):
 
     rank = {value: i for i, value in enumerate(Category.values)}
     return sorted(rows.values(), key=lambda r: (rank[r["course"].category], r["course"].pk))
+
+
+def overall_percents(user, enrollments) -> dict:
+    """{enrollment id: overall percent} for many classes with one ledger query (学员中心 cards)."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from jxjy.catalog.models import Category
+    from jxjy.credits.models import CreditEntry
+
+    years = {e.training_class.year_id for e in enrollments}
+    earned = {
+        (year, category): total
+        for year, category, total in CreditEntry.objects.filter(user=user, year__in=years)
+        .values_list("year", "category")
+        .annotate(total=Sum("hours"))
+    }
+    percents = {}
+    for enrollment in enrollments:
+        training_class = enrollment.training_class
+        required = counted = Decimal("0")
+        for category in Category.values:
+            need = getattr(training_class, f"{category}_hours") or Decimal("0")
+            required += need
+            counted += min(earned.get((training_class.year_id, category)) or Decimal("0"), need)
+        percents[enrollment.pk] = int(counted * 100 / required) if required else 0
+    return percents

@@ -28,8 +28,9 @@ def center(request):
         .order_by("-training_class__year", "-opened_at")
     )
     enrollments = list(enrollments)
+    percents = services.overall_percents(request.user, enrollments)
     for enrollment in enrollments:
-        enrollment.percent = services.class_progress(enrollment)["percent"]
+        enrollment.percent = percents[enrollment.pk]
     return render(request, "learning/center.html", {"enrollments": enrollments, "menu": "classes"})
 
 
