@@ -48,7 +48,8 @@ def class_courses(enrollment):
 
     from .models import CourseSelection
 
-    offered = list(enrollment.training_class.courses.filter(is_active=True).order_by("category", "id"))
+    rank = {value: i for i, value in enumerate(Category.values)}
+    offered = sorted(enrollment.training_class.courses.filter(is_active=True), key=lambda c: (rank[c.category], c.pk))
     missing = [
         CourseSelection(enrollment=enrollment, course=course)
         for course in offered

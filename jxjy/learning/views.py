@@ -25,7 +25,7 @@ def center(request):
         Enrollment.objects.filter(user=request.user)
         .exclude(status=EnrollmentStatus.REFUNDED)
         .select_related("training_class__year")
-        .order_by("-training_class__year", "-opened_at")
+        .order_by("-training_class__year_id", "-opened_at")
     )
     enrollments = list(enrollments)
     percents = services.overall_percents(request.user, enrollments)
@@ -118,7 +118,7 @@ def _class_context(request, enrollment, tab):
         Enrollment.objects.filter(user=request.user)
         .exclude(status=EnrollmentStatus.REFUNDED)
         .select_related("training_class")
-        .order_by("-training_class__year")
+        .order_by("-training_class__year_id")
     )
     return {"enrollment": enrollment, "tab": tab, "others": others, "menu": "classes"}
 

@@ -87,6 +87,8 @@ function handle(reply) {
 // Pop-up questions: video and timing stop until the right answer is given.
 function ask(question) {
   video.pause();
+  if (document.fullscreenElement) document.exitFullscreen?.(); // the question must be seen
+  video.webkitExitFullscreen?.();
   quiz.hidden = false;
   quiz.dataset.id = question.id;
   quiz.querySelector("[data-quiz-text]").textContent = `（${question.kind === "multiple" ? "多选" : question.kind === "judge" ? "判断" : "单选"}）${question.text}`;
@@ -143,8 +145,9 @@ video.addEventListener("seeking", () => {
 video.addEventListener("timeupdate", () => {
   if (!video.seeking && video.currentTime > furthest && video.currentTime - furthest < 5) furthest = video.currentTime;
   if (gate !== null && video.currentTime >= gate && !video.paused) {
-    enqueue(false); // report the stop at the question: the server answers with it
     video.pause();
+    video.currentTime = gate; // stop exactly at the question: nothing after it is credited before the answer
+    enqueue(false); // report the stop at the question: the server answers with it
   }
 });
 video.addEventListener("ratechange", () => {
