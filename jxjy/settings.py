@@ -274,6 +274,7 @@ HEARTBEAT_INTERVAL = 15  # seconds between heartbeats while playing
 HEARTBEAT_BUDGET_CAP = 60  # wall-clock seconds a session may bank for late (retried) heartbeats
 HEARTBEAT_MAX_SEGMENT = 45  # most seconds one heartbeat can credit
 HEARTBEAT_SEEK_TOLERANCE = 2.0  # seconds of slack at the furthest watched point
+HEARTBEAT_LATE_TOLERANCE = 10.0  # a heartbeat this much later than the clock is late, not a seek
 COURSEWARE_FINISHED_COVERAGE = 0.95
 CHECKPOINTS_PER_COURSEWARE = (1, 3)
 

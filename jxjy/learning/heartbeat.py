@@ -131,20 +131,28 @@ def heartbeat(*, user, session_id, seq: int, position: float, playing: bool) -> 
             budget = min(budget + wall, settings.HEARTBEAT_BUDGET_CAP)
         start = session.last_position
         credited = 0.0
+        anchor = position
         if position > start and start <= progress.furthest + settings.HEARTBEAT_SEEK_TOLERANCE:
             stop = min(position, start + budget, start + settings.HEARTBEAT_MAX_SEGMENT)
             gate = next((c.position for c in checkpoints if c.answered_at is None), None)
-            if gate is not None:
-                stop = min(stop, max(start, gate))
+            gated = gate is not None and gate < stop
+            if gated:
+                stop = max(start, gate)
             credited = max(0.0, stop - start)
             if credited:
                 progress.intervals = add_interval(progress.intervals, start, stop)
+            # A heartbeat that arrived late (a slow network, a busy server) is only a few seconds "ahead"
+            # of the clock: carry on from where its credit stopped, so the next one continues the watched
+            # stretch. A bigger lead is a seek forward, which never earns: the anchor moves there.
+            late = position - start <= wall + settings.HEARTBEAT_LATE_TOLERANCE
+            if credited < position - start and late and not gated:
+                anchor = stop
         budget -= credited
 
         session.budget = budget
         session.last_seq = seq
         session.last_beat_at = now
-        session.last_position = position
+        session.last_position = anchor
         session.playing = bool(playing)
         session.save(update_fields=["budget", "last_seq", "last_beat_at", "last_position", "playing"])
 

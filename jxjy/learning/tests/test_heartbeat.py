@@ -394,3 +394,32 @@ def test_an_honest_learner_passes_two_checkpoints_and_finishes(setup, settings):
     assert Checkpoint.objects.filter(answered_at__isnull=False).count() == 2
     assert progress(setup).finished_at is not None
     assert progress(setup).watched >= 0.99 * DURATION
+
+
+def test_a_late_first_heartbeat_does_not_stop_later_credit(setup):
+    """The "play" heartbeat reaches the server 5 s late (a slow phone network); the rest arrive on time.
+    Honest viewing must still be credited to the end (found by the gunicorn benchmark)."""
+    with freeze_time(START) as clock:
+        player = Player(setup, clock)
+        player.open()
+        clock.tick(timedelta(seconds=5))
+        player.beat(0)  # sent at t=0, arrives at t=5
+        position = 0.0
+        for _ in range(int(DURATION // 15)):
+            clock.tick(timedelta(seconds=15))
+            position = min(DURATION, position + 15)
+            reply = player.beat(position, playing=position < DURATION).json()
+            assert reply["credited"] > 0
+    p = progress(setup)
+    assert p.watched >= 0.95 * DURATION and p.finished_at is not None
+    assert len(p.intervals) == 1
+
+
+def test_jitter_does_not_fragment_the_watched_intervals():
+    from jxjy.lib.intervals import add_interval
+
+    intervals = []
+    for start in range(0, 300, 15):
+        intervals = add_interval(intervals, start + 0.01, start + 15)
+    assert intervals == [[0.01, 300]]
+    assert add_interval([[0, 10]], 12, 20) == [[0, 10], [12, 20]]  # a real gap stays a gap

@@ -1,0 +1,638 @@
+"""Benchmark of the hot path: heartbeats through gunicorn, against /healthz as the baseline.
+
+    .venv/bin/python bench/heartbeat_bench.py [--learners 200] [--seconds 20] [--workers 2] [--clients 32]
+
+Creates a throw-away PostgreSQL database `jxjy_bench` (dropped again at the end) and uses Redis database 5
+(flushed) for the cache and the sessions, as in production. Starts gunicorn with sync workers and DEBUG=0 on
+127.0.0.1 and drives it with closed-loop client threads on the same machine. Prints figures only; nothing
+here is a pass/fail test.
+
+Phases, each `--seconds` long with the same client threads: heartbeats (every learner opened its playback
+session beforehand; seq + 1 and the position advanced by the real time since that learner's previous beat, so
+the server credits and writes on every beat), then /healthz with the learner's session cookie (session and
+user loaded, no view work), then /healthz anonymous (the bare middleware stack). Then, with gunicorn stopped,
+an in-process breakdown of one heartbeat (wall and CPU per call, SQL queries, the WAL flush's share).
+
+Not modelled: the idle-timeout stamp that SessionTimeoutMiddleware saves into the session once a minute (a
+Redis SET on one heartbeat in four at the real 15 s cadence; here the runs are shorter than a minute) and the
+pop-up questions' checkpoints being reached (they sit past 15 % of the hour-long video).
+"""
+
+import argparse
+import base64
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import import_module
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _heartbeat_client as load  # noqa: E402
+
+DB_NAME = "jxjy_bench"
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+REDIS_URL = "redis://127.0.0.1:6379/5"
+DURATION = 3600.0  # seconds of the one courseware
+START_TIMEOUT = 60  # seconds for gunicorn to answer /healthz
+IN_PROCESS_REPEAT = 300  # requests per line of the in-process breakdown
+
+
+def configure_environment(var_dir: str) -> dict:
+    """The production-like settings, in os.environ before django.setup(): the benchmark process writes the
+    data and the sessions with the same keys gunicorn reads them with. Returns the environment for gunicorn."""
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "jxjy.settings",
+            "DEBUG": "0",
+            "DATABASE_URL": f"{PG_SERVER}/{DB_NAME}",
+            "REDIS_URL": REDIS_URL,
+            "SECURE_SSL_REDIRECT": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "VAR_DIR": var_dir,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "FIELD_ENCRYPTION_KEYS": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        }
+    )
+    return dict(os.environ)
+
+
+# --- PostgreSQL and Redis -------------------------------------------------------------------------------
+
+
+def _admin_connection():
+    import psycopg
+
+    return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True)
+
+
+def create_database() -> None:
+    from psycopg import sql
+
+    with _admin_connection() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+
+
+def drop_database() -> None:
+    from psycopg import sql
+
+    with _admin_connection() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
+
+
+def flush_redis() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+# --- Data, through the ORM and the services ---------------------------------------------------------------
+
+
+def create_data(n: int) -> list:
+    """One year, one class, one 公共课 with one chapter and one 3600 s courseware (three pop-up questions, so
+    each learner gets checkpoints as in real use; they sit past 15 % of the video, far beyond the run), and
+    n learners with a verified mobile, a paid order, the class opened and the course selected."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from jxjy.accounts.models import User, id_number_index
+    from jxjy.catalog.models import Category, Chapter, Course, Courseware, Question, TrainingClass, TrainingYear
+    from jxjy.learning.models import Enrollment
+    from jxjy.learning.services import class_courses
+    from jxjy.lib.idcard import check_char
+    from jxjy.orders.models import OrderStatus
+    from jxjy.orders.services import place_order, transition
+
+    now = timezone.now()
+    year, _ = TrainingYear.objects.get_or_create(year=now.year)
+    training_class = TrainingClass.objects.create(
+        year=year,
+        grade="L4",
+        title=f"{now.year}年度工勤人员继续教育网络班（中级工）",
+        fee=Decimal("120.00"),
+        enroll_start=now - timedelta(days=30),
+        enroll_end=now + timedelta(days=30),
+        study_deadline=now + timedelta(days=60),
+    )
+    course = Course.objects.create(title="安全生产与应急处置常识", category=Category.PUBLIC, hours=Decimal("4"))
+    training_class.courses.add(course)
+    chapter = Chapter.objects.create(course=course, title="第一章 安全生产基础")
+    Courseware.objects.create(chapter=chapter, title="1.1 概述", video="coursewares/bench.mp4", duration=DURATION)
+    Question.objects.bulk_create(
+        [
+            Question(course=course, text=f"知识点 {i}", options=["正确", "错误"], answer="A", kind="judge")
+            for i in range(3)
+        ]
+    )
+
+    users = []
+    for i in range(n):
+        born = date(1970, 1, 1) + timedelta(days=i // 1000)
+        first17 = f"320102{born:%Y%m%d}{i % 1000:03d}"
+        id_number = first17 + check_char(first17)
+        user = User(username=id_number_index(id_number), name=f"学员{i}", id_number=id_number, city_id="320100")
+        user.set_mobile(f"1370{i:07d}")
+        user.set_unusable_password()
+        users.append(user)
+    User.objects.bulk_create(users, batch_size=500)
+    users = list(User.objects.filter(role="learner").order_by("pk"))
+    for user in users:
+        order = place_order(user=user, class_ids=[training_class.pk], invoice={"invoice_type": "none"})
+        transition(order, OrderStatus.PAID)
+    for enrollment in Enrollment.objects.select_related("training_class"):
+        class_courses(enrollment)  # assigns the 公共课 (a no-op if opening the class already did)
+    return users
+
+
+def signed_in_learners(users) -> list:
+    """A Django session per learner as the login would leave it, written straight into the session engine
+    (Redis), and a CSRF secret; no login form (its Argon2 and captcha are not what is measured here)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from jxjy.accounts.middleware import LAST_SEEN, SIGNED_IN_AT
+    from jxjy.catalog.models import Courseware
+    from jxjy.learning.models import Enrollment
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    courseware = Courseware.objects.get()
+    enrollments = dict(Enrollment.objects.values_list("user_id", "pk"))
+    learners = []
+    now = time.time()
+    for user in users:
+        store = store_class()
+        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store[SIGNED_IN_AT] = now
+        store[LAST_SEEN] = now
+        store.save()
+        learners.append(load.Learner(enrollments[user.pk], courseware.pk, store.session_key, _get_new_csrf_string()))
+    return learners
+
+
+# --- gunicorn -----------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((load.HOST, 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int, env: dict, log_path: Path) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
+    command += [
+        "jxjy.wsgi:application",
+        "--bind", f"{load.HOST}:{port}",
+        "--workers", str(workers),
+        "--worker-class", "sync",
+        "--chdir", str(ROOT),
+        "--log-level", "warning",
+        "--no-control-socket",
+    ]  # fmt: skip
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{tail(log_path)}")
+        conn = load.Connection(port)
+        try:
+            status, _ = conn.send("GET", "/healthz")
+            if status == 200:
+                return process
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.2)
+    stop_gunicorn(process)
+    raise RuntimeError(f"gunicorn did not answer /healthz within {START_TIMEOUT} s:\n{tail(log_path)}")
+
+
+def stop_gunicorn(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()  # the master stops its workers
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session, started above
+        process.wait(timeout=5)
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# --- The in-process breakdown (one request at a time, no HTTP) ----------------------------------------------
+
+
+class InProcessBeat:
+    """Heartbeats of one learner with the position advancing by real time, for the in-process lines."""
+
+    def __init__(self, user, learner):
+        from jxjy.catalog.models import Courseware
+        from jxjy.learning import heartbeat
+        from jxjy.learning.models import Enrollment
+
+        self.user, self.seq, self.position, self.last = user, 0, 0.0, 0.0
+        enrollment = Enrollment.objects.get(pk=learner.enrollment_id)
+        courseware = Courseware.objects.select_related("chapter").get(pk=learner.courseware_id)
+        self.session = heartbeat.start_playback(user=user, enrollment=enrollment, courseware=courseware)["session"]
+
+    def next(self) -> dict:
+        now = time.monotonic()
+        self.position += now - self.last if self.seq else 0.0  # the first beat reports the start, as the player
+        self.last = now
+        self.seq += 1
+        return {"session": self.session, "seq": self.seq, "position": f"{self.position:.2f}", "playing": "1"}
+
+
+def per_call_ms(function, repeat=IN_PROCESS_REPEAT // 3, rounds=3, before_round=None) -> tuple[float, float]:
+    """(wall, CPU of this process) milliseconds per call, the best of `rounds` rounds (other processes only ever
+    add time); wall minus CPU is time spent waiting (PostgreSQL, Redis, the WAL flush)."""
+    best = (float("inf"), float("inf"))
+    for _ in range(rounds):
+        if before_round:
+            before_round()
+        cpu, start = time.process_time(), time.perf_counter()
+        for _ in range(repeat):
+            function()
+        best = min(best, ((time.perf_counter() - start) / repeat * 1000, (time.process_time() - cpu) / repeat * 1000))
+    return best
+
+
+def in_process_breakdown(learner) -> list[tuple[str, str]]:
+    import uuid
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from jxjy.accounts.models import User
+    from jxjy.learning import heartbeat
+
+    user = User.objects.get(pk=int(load_session(learner.session_key)["_auth_user_id"]))
+    anonymous = Client(HTTP_HOST=load.HOST)
+    signed_in = Client(HTTP_HOST=load.HOST)
+    signed_in.cookies["sessionid"] = learner.session_key
+    player = InProcessBeat(user, learner)
+
+    def post_beat():
+        response = signed_in.post("/learning/heartbeat/", player.next())
+        assert response.status_code == 200, response.content
+
+    def call_beat():
+        data = player.next()
+        status, _ = heartbeat.heartbeat(
+            user=user, session_id=uuid.UUID(data["session"]), seq=data["seq"], position=float(data["position"]),
+            playing=True,
+        )  # fmt: skip
+        assert status == 200
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    rows = [
+        ("GET /healthz, anonymous", per_call_ms(lambda: anonymous.get("/healthz"))),
+        ("GET /healthz, signed in (session from Redis + user query)", per_call_ms(lambda: signed_in.get("/healthz"))),
+        ("session load from Redis alone", per_call_ms(lambda: store_class(learner.session_key).load())),
+        ("POST /learning/heartbeat/ (full stack)", per_call_ms(post_beat)),
+    ]
+
+    def synchronous_commit(value):
+        with connection.cursor() as cursor:  # this connection only: what does waiting for the WAL flush cost?
+            cursor.execute(f"SET synchronous_commit TO {value}")
+
+    try:  # interleaved rounds, so that both see the same background
+        on, off = (float("inf"),) * 2, (float("inf"),) * 2
+        for _ in range(3):
+            on = min(on, per_call_ms(call_beat, rounds=1, before_round=lambda: synchronous_commit("on")))
+            off = min(off, per_call_ms(call_beat, rounds=1, before_round=lambda: synchronous_commit("off")))
+    finally:
+        synchronous_commit("DEFAULT")
+    rows += [
+        ("heartbeat() alone (its transaction: locks, 2 UPDATEs, COMMIT)", on),
+        ("heartbeat() alone, synchronous_commit=off", off),
+    ]
+
+    # Queries per heartbeat through the full stack, each timed (BEGIN/COMMIT are not cursor queries).
+    counted = {"queries": 0, "seconds": 0.0}
+
+    def timer(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            counted["queries"] += 1
+            counted["seconds"] += time.perf_counter() - start
+
+    repeat = 100
+    with connection.execute_wrapper(timer):
+        for _ in range(repeat):
+            post_beat()
+    queries = counted["queries"] / repeat
+    sql_ms = counted["seconds"] / repeat * 1000
+    lines = [(label, f"{wall:8.2f} ms   (CPU {cpu:5.2f} ms)") for label, (wall, cpu) in rows]
+    lines.append(("SQL queries per heartbeat (full stack)", f"{queries:8.1f}      ({sql_ms:.2f} ms inside them)"))
+    return lines
+
+
+def load_session(key: str) -> dict:
+    from django.conf import settings
+
+    return import_module(settings.SESSION_ENGINE).SessionStore(key).load()
+
+
+# --- CPU accounting (read from /proc: who spends the cores during a phase) ------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _processes() -> list[tuple[int, str, int, float]]:
+    """(pid, command name, parent pid, CPU seconds used) of every process (Linux /proc; empty elsewhere)."""
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc/stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            fields = text[text.rindex(")") + 2 :].split()
+            found.append((int(entry.name), name, int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK))
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return found
+
+
+def _machine_busy() -> float:
+    """CPU-seconds the whole machine spent busy (not idle, not waiting for I/O) since boot."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (values + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
+def cpu_snapshot(gunicorn: subprocess.Popen | None = None) -> dict:
+    snapshot = {"gunicorn": 0.0, "postgres": 0.0, "redis": 0.0}
+    for pid, name, parent, cpu in _processes():
+        if gunicorn is not None and gunicorn.pid in (pid, parent):
+            snapshot["gunicorn"] += cpu
+        elif name.startswith("postgres"):
+            snapshot["postgres"] += cpu
+        elif name.startswith("redis-server"):
+            snapshot["redis"] += cpu
+    times = os.times()
+    snapshot.update(client=times.user + times.system, machine=_machine_busy(), wall=time.monotonic())
+    return snapshot
+
+
+def cpu_split(before: dict, after: dict, requests: int) -> str:
+    """CPU milliseconds per request by gunicorn (master + workers), this process (the client threads),
+    PostgreSQL and Redis, and everything else on the machine; and how busy the cores were."""
+    if not requests or not after["machine"]:
+        return "CPU split unavailable"
+    spent = {key: after[key] - before[key] for key in ("gunicorn", "client", "postgres", "redis", "machine")}
+    other = max(0.0, spent["machine"] - sum(v for k, v in spent.items() if k != "machine"))
+    busy = spent["machine"] / ((after["wall"] - before["wall"]) * (os.cpu_count() or 1))
+    per = 1000 / requests
+    return (
+        f"CPU ms/request: gunicorn {spent['gunicorn'] * per:5.2f}, PostgreSQL {spent['postgres'] * per:5.2f}, "
+        f"Redis {spent['redis'] * per:4.2f}, client {spent['client'] * per:4.2f}, other {other * per:4.2f}; "
+        f"cores {busy * 100:3.0f} % busy"
+    )
+
+
+def background_load(seconds: float = 2.0) -> float:
+    """Share of the cores busy with something else while this benchmark sits idle."""
+    before = cpu_snapshot()
+    time.sleep(seconds)
+    after = cpu_snapshot()
+    return (after["machine"] - before["machine"]) / ((after["wall"] - before["wall"]) * (os.cpu_count() or 1))
+
+
+# --- Report ----------------------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list, fraction: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * fraction))]
+
+
+def row(result: load.Result) -> tuple[str, float]:
+    values = sorted(result.latencies)
+    rate = result.requests / result.elapsed if result.elapsed else 0.0
+    line = (
+        f"  {result.label:<34} {result.requests:>9,} {result.errors:>7,} {rate:>9,.1f} "
+        f"{percentile(values, 0.50) * 1000:>8.1f} {percentile(values, 0.99) * 1000:>8.1f}"
+    )
+    return line, rate
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores{f' ({model})' if model else ''}, {platform.system()} {platform.release()}"
+
+
+def versions() -> str:
+    import django
+    import redis
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+        cursor.execute("SHOW synchronous_commit")
+        sync = cursor.fetchone()[0]
+    info = redis.Redis.from_url(REDIS_URL).info("server")
+    return (
+        f"Python {platform.python_version()}, Django {django.get_version()}, PostgreSQL {pg} "
+        f"(synchronous_commit={sync}), Redis {info.get('redis_version', '?')}"
+    )
+
+
+def print_errors(result: load.Result) -> None:
+    bad = {status: n for status, n in sorted(result.statuses.items()) if not 200 <= status < 300}
+    if bad or result.failures:
+        details = [f"HTTP {status}: {n}" for status, n in bad.items()]
+        details += [f"{name}: {n}" for name, n in result.failures.items()]
+        print(f"  ! {result.label}: {', '.join(details)}")
+
+
+# --- Main ------------------------------------------------------------------------------------------------
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--learners", type=int, default=200, help="simulated learners (default 200)")
+    parser.add_argument("--seconds", type=float, default=20, help="seconds per measured phase (default 20)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent client threads (default 32)")
+    args = parser.parse_args()
+    if not 1 <= args.learners <= 20_000:
+        parser.error("--learners must be between 1 and 20000")
+    if not 1 <= args.seconds <= 600:
+        parser.error("--seconds must be between 1 and 600 (a learner's position must stay inside the video)")
+    if not 1 <= args.workers <= 32 or not 1 <= args.clients <= 256:
+        parser.error("--workers must be 1..32 and --clients 1..256")
+    return args
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main():
+    args = parse_args()
+    signal.signal(signal.SIGTERM, _interrupt)  # clean up (gunicorn, database) on kill as on Ctrl-C
+    var_dir = tempfile.mkdtemp(prefix="jxjy-heartbeat-bench-")
+    env = configure_environment(var_dir)
+    log_path = Path(var_dir) / "gunicorn.log"
+    gunicorn = None
+    create_database()
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+        from django.db import connections
+
+        flush_redis()
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        users = create_data(args.learners)
+        learners = signed_in_learners(users)
+        connections.close_all()
+        print(
+            f"setup: migrated, {len(learners)} learners with paid enrollments and Redis sessions "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+
+        background = background_load()
+        port = free_port()
+        gunicorn = start_gunicorn(port, args.workers, env, log_path)
+        clients = min(args.clients, len(learners))
+        slices = [learners[i::clients] for i in range(clients)]
+        opened = load.start_all(port, slices)
+        if opened != {200: len(learners)}:
+            raise RuntimeError(f"playback_start answers: {dict(opened)}\n{tail(log_path)}")
+
+        results, cpu = [], []
+        for label, kind in [
+            ("POST /learning/heartbeat/", "heartbeat"),
+            ("GET /healthz (signed in)", "healthz-session"),
+            ("GET /healthz (anonymous)", "healthz"),
+        ]:
+            before = cpu_snapshot(gunicorn)
+            results.append(load.run(label, port, slices, args.seconds, kind))
+            cpu.append(cpu_split(before, cpu_snapshot(gunicorn), results[-1].requests))
+        stop_gunicorn(gunicorn)
+
+        from django.db.models import Sum
+
+        from jxjy.learning.models import CoursewareProgress
+
+        stored = CoursewareProgress.objects.aggregate(total=Sum("credited"))["total"] or 0.0
+        pieces = [len(intervals) for intervals in CoursewareProgress.objects.values_list("intervals", flat=True)]
+        breakdown = in_process_breakdown(learners[0])
+
+        print(
+            f"\nHeartbeat benchmark: gunicorn {args.workers} sync worker(s), {clients} closed-loop client threads, "
+            f"{len(learners)} learners, {args.seconds:g} s per phase"
+        )
+        print(f"machine: {machine()}; the client threads, PostgreSQL and Redis share these cores with gunicorn")
+        print(f"background load before the run (benchmark idle): {background * 100:.0f} % of the cores")
+        print(f"software: {versions()}\n")
+        print(f"  {'endpoint':<34} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+        rates = {}
+        for result in results:
+            line, rates[result.label] = row(result)
+            print(line)
+        beat_rate = rates[results[0].label]
+        print(
+            f"\n  heartbeat / healthz req/s: {beat_rate / rates[results[1].label]:.2f} (healthz signed in), "
+            f"{beat_rate / rates[results[2].label]:.2f} (healthz anonymous)"
+        )
+        print(
+            f"  at one heartbeat per {settings.HEARTBEAT_INTERVAL} s per learner, {beat_rate:,.0f} heartbeats/s "
+            f"carry about {beat_rate * settings.HEARTBEAT_INTERVAL:,.0f} learners watching at once"
+        )
+        beats = results[0]
+        print(
+            f"  credit check: the server credited {beats.credited:,.1f} s of {beats.played:,.1f} s played "
+            f"({beats.credited / beats.played * 100 if beats.played else 0:.1f} %); stored in the database: "
+            f"{stored:,.1f} s; heartbeats not accepted: {beats.not_accepted}"
+        )
+        print(
+            f"  watched intervals stored per courseware progress: mean {sum(pieces) / len(pieces):.1f}, "
+            f"max {max(pieces)} (one if every credited segment joined the previous one)"
+        )
+        for result in results:
+            print_errors(result)
+        if not any(r.errors for r in results):
+            print("  errors: none (every answer 2xx)")
+        print()
+        for result, split in zip(results, cpu, strict=True):
+            print(f"  {result.label:<34} {split}")
+        log = tail(log_path, 10)
+        if log.strip():
+            print(f"\ngunicorn log (last lines):\n{log}")
+
+        print(
+            f"\nIn-process, one request at a time, no HTTP (best of 3 rounds of {IN_PROCESS_REPEAT // 3}; one learner):"
+        )
+        for label, value in breakdown:
+            print(f"  {label:<62} {value}")
+    finally:
+        stop_gunicorn(gunicorn)
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: S110 - Django may not be set up yet; the database goes anyway
+            pass
+        drop_database()
+        flush_redis()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("\ninterrupted: gunicorn stopped, database dropped", file=sys.stderr)
+        sys.exit(130)
