@@ -79,10 +79,11 @@ def test_class_home_shows_what_is_missing(learner, klass, django_assert_max_num_
     assert "已达标" in html and "33%" in html
 
 
-def test_public_courses_are_assigned_and_others_chosen(learner, klass):
+def test_public_courses_are_assigned_and_others_chosen(learner, klass, django_assert_max_num_queries):
     enrollment = klass["enrollment"]
     url = reverse("learning:select", args=[enrollment.pk])
-    html = learner.get(url).content.decode()
+    with django_assert_max_num_queries(16):
+        html = learner.get(url).content.decode()
     publics = set(enrollment.training_class.courses.filter(category=Category.PUBLIC).values_list("pk", flat=True))
     assert klass["public"].pk in publics
     assert set(CourseSelection.objects.filter(enrollment=enrollment).values_list("course", flat=True)) == publics
