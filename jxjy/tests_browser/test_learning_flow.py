@@ -18,11 +18,10 @@ from playwright.sync_api import expect
 from conftest import make_catalog
 
 from .conftest import SCREENSHOTS
+from .steps import at, log_in
 
 pytestmark = pytest.mark.browser
 
-CAPTCHA = "PASSED"
-PASSWORD = "Demo1234"
 CLASS_TITLE = "2026年度工勤人员继续教育网络班（中级工）"
 PUBLIC = "公共机构节能管理"
 PROFESSIONAL = "机关事务管理实务"
@@ -32,11 +31,6 @@ VIDEO_SECONDS = 20
 QUIZ_TIMEOUT_MS = 30_000
 ENDED_TIMEOUT_MS = 40_000
 BEAT_URL = "/learning/heartbeat/"
-
-
-def at(path):
-    """page.url matches `path` on the live server, with or without a query string."""
-    return re.compile(rf"^https?://[^/]+{re.escape(path)}(\?.*)?$")
 
 
 # --- Data -------------------------------------------------------------------------------------------
@@ -94,17 +88,6 @@ def learning(alice, tmp_path):
 
 
 # --- Steps ------------------------------------------------------------------------------------------
-
-
-def log_in(browsing, user, step):
-    page = browsing.page
-    page.goto("/login/")
-    browsing.snap(step)
-    page.get_by_label("身份证号", exact=True).fill(user.id_number)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_label("图形验证码", exact=True).fill(CAPTCHA)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page).to_have_url(at("/center/"))
 
 
 def enter_class(browsing, enrollment, step):

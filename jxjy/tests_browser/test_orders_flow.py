@@ -11,21 +11,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .steps import at, log_in
+
 pytestmark = pytest.mark.browser
 
-CAPTCHA = "PASSED"
-PASSWORD = "Demo1234"
 RESULT_TIMEOUT_MS = 15_000
 ORDER_NUMBER = re.compile(r"^JX\d{20}$")
 
 UNIT_NAME = "南京市玄武区机关事务管理局"
 UNIT_TAX_ID = "11100000000013127D"
 INVOICE_EMAIL = "zhangwei@example.com"
-
-
-def at(path):
-    """page.url matches `path` on the live server, with or without a query string."""
-    return re.compile(rf"^https?://[^/]+{re.escape(path)}(\?.*)?$")
 
 
 def class_title(year, grade):
@@ -39,17 +34,6 @@ def classes(catalog):
 
 
 # --- Steps ------------------------------------------------------------------------------------------
-
-
-def log_in(browsing, user, step):
-    page = browsing.page
-    page.goto("/login/")
-    browsing.snap(step)
-    page.get_by_label("身份证号", exact=True).fill(user.id_number)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_label("图形验证码", exact=True).fill(CAPTCHA)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page).to_have_url(at("/center/"))
 
 
 def side_menu(page):
