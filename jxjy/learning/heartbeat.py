@@ -122,7 +122,7 @@ def heartbeat(*, user, session_id, seq: int, position: float, playing: bool) -> 
             .filter(enrollment_id=session.enrollment_id, courseware=courseware)
             .first()
         )
-        checkpoints = list(progress.checkpoints.all())
+        waiting = progress.checkpoints.filter(answered_at__isnull=True).first()  # the next question, if any
         position = max(0.0, min(float(position), courseware.duration))
 
         wall = max(0.0, (now - session.last_beat_at).total_seconds())
@@ -134,10 +134,9 @@ def heartbeat(*, user, session_id, seq: int, position: float, playing: bool) -> 
         anchor = position
         if position > start and start <= progress.furthest + settings.HEARTBEAT_SEEK_TOLERANCE:
             stop = min(position, start + budget, start + settings.HEARTBEAT_MAX_SEGMENT)
-            gate = next((c.position for c in checkpoints if c.answered_at is None), None)
-            gated = gate is not None and gate < stop
+            gated = waiting is not None and waiting.position < stop
             if gated:
-                stop = max(start, gate)
+                stop = max(start, waiting.position)
             credited = max(0.0, stop - start)
             if credited:
                 progress.intervals = add_interval(progress.intervals, start, stop)
@@ -174,21 +173,15 @@ def heartbeat(*, user, session_id, seq: int, position: float, playing: bool) -> 
         if just_finished:
             _post_courseware_hours(progress, courseware)
 
-    pending = gate = None
-    for checkpoint in checkpoints:
-        if checkpoint.answered_at is None:
-            gate = checkpoint.position
-            if checkpoint.position <= position + 0.5:
-                pending = _question_payload(checkpoint)
-            break
+    reached = waiting is not None and waiting.position <= position + 0.5
     return 200, {
         "accepted": True,
         "credited": round(credited, 2),
         "watched": round(progress.watched, 1),
         "furthest": round(progress.furthest, 1),
         "finished": progress.finished_at is not None,
-        "pending": pending,
-        "gate": gate,
+        "pending": _question_payload(waiting) if reached else None,
+        "gate": waiting.position if waiting else None,
     }
 
 

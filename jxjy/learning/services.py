@@ -91,8 +91,24 @@ def select_courses(*, enrollment, course_ids, actor):
 # --- 班级首页: progress against the class's requirements ---------------------------------------
 
 
-def class_progress(enrollment) -> dict:
-    """Per category: required, earned (from the hours ledger), selected hours, and what is still missing."""
+def _required(training_class, category):
+    from decimal import Decimal
+
+    return getattr(training_class, f"{category}_hours") or Decimal("0")
+
+
+def _overall_percent(training_class, earned: dict) -> int:
+    """Hours counted toward the class (each category up to its requirement) over the hours required."""
+    from jxjy.catalog.models import Category
+
+    required = sum(_required(training_class, c) for c in Category.values)
+    counted = sum(min(earned[c], _required(training_class, c)) for c in Category.values)
+    return int(counted * 100 / required) if required else 0
+
+
+def class_progress(enrollment, courses=None) -> dict:
+    """Per category: required, earned (from the hours ledger), selected hours, and what is still missing.
+    `courses` is `class_courses(enrollment)` when the caller has it already."""
     from decimal import Decimal
 
     from jxjy.catalog.models import Category
@@ -101,12 +117,12 @@ def class_progress(enrollment) -> dict:
     training_class = enrollment.training_class
     earned = hours_by_category(enrollment.user, training_class.year_id)
     selected = {value: Decimal("0") for value, _ in Category.choices}
-    for course, is_selected in class_courses(enrollment):
+    for course, is_selected in courses if courses is not None else class_courses(enrollment):
         if is_selected:
             selected[course.category] += course.hours
     categories = []
     for value, label in Category.choices:
-        required = getattr(training_class, f"{value}_hours") or Decimal("0")
+        required = _required(training_class, value)
         got = min(earned[value], required) if required else earned[value]
         categories.append(
             {
@@ -120,9 +136,8 @@ def class_progress(enrollment) -> dict:
                 "too_few_selected": selected[value] < required,
             }
         )
+    percent = _overall_percent(training_class, earned)
     required_total = sum(c["required"] for c in categories)
-    counted = sum(min(c["earned"], c["required"]) for c in categories)
-    percent = int(counted * 100 / required_total) if required_total else 0
     return {"categories": categories, "percent": percent, "required": required_total, "complete": percent >= 100}
 
 
@@ -180,13 +195,10 @@ def overall_percents(user, enrollments) -> dict:
         .values_list("year", "category")
         .annotate(total=Sum("hours"))
     }
-    percents = {}
-    for enrollment in enrollments:
-        training_class = enrollment.training_class
-        required = counted = Decimal("0")
-        for category in Category.values:
-            need = getattr(training_class, f"{category}_hours") or Decimal("0")
-            required += need
-            counted += min(earned.get((training_class.year_id, category)) or Decimal("0"), need)
-        percents[enrollment.pk] = int(counted * 100 / required) if required else 0
-    return percents
+    return {
+        e.pk: _overall_percent(
+            e.training_class,
+            {c: earned.get((e.training_class.year_id, c)) or Decimal("0") for c in Category.values},
+        )
+        for e in enrollments
+    }

@@ -144,7 +144,7 @@ def class_select(request, enrollment_id):
         return redirect("learning:select", enrollment_id=enrollment.pk)
     context = _class_context(request, enrollment, "select")
     context["courses"] = services.class_courses(enrollment)
-    context["progress"] = services.class_progress(enrollment)
+    context["progress"] = services.class_progress(enrollment, courses=context["courses"])
     return render(request, "learning/class_select.html", context)
 
 

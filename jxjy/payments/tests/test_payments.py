@@ -316,15 +316,3 @@ def test_qr_gateway_shows_a_scannable_code_to_its_owner_only(client, learner, or
     other = Client()
     other.force_login(bob)
     assert other.get(response.url).status_code == 404
-
-
-def test_demo_data_loads_classes_for_every_grade_in_two_years(db):
-    from jxjy.catalog.models import TrainingClass
-    from jxjy.portal.management.commands.load_demo import load_catalog
-
-    load_catalog()
-    years = sorted(set(TrainingClass.objects.values_list("year_id", flat=True)))
-    this_year = timezone.localdate().year
-    assert years == [this_year - 1, this_year]
-    assert TrainingClass.objects.filter(year_id=this_year).count() == 6
-    assert all(c.is_open() for c in TrainingClass.objects.all())
