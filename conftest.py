@@ -25,12 +25,14 @@ def _celery_in_process():
 def _isolation(settings):
     from django.core.cache import cache
 
+    from jxjy.learning import playstate
     from jxjy.lib.sms import locmem
 
     settings.SMS_BACKEND = "jxjy.lib.sms.locmem.SmsBackend"
     settings.PAYMENT_PROVIDERS = {"mockbank": "jxjy.payments.providers.mockbank.MockBankProvider"}
     settings.PASSWORD_HASHERS = FAST_HASHERS
     cache.clear()
+    playstate.store().clear()
     locmem.outbox.clear()
     yield
     locmem.outbox.clear()

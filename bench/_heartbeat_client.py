@@ -8,9 +8,9 @@ and `http.client` then reconnects on the next request by itself.
 
 import http.client
 import json
-import secrets
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -82,21 +82,16 @@ class Connection:
         self.conn.close()
 
 
-def multipart(fields: dict) -> tuple[str, str]:
-    """(content type, body) of a multipart/form-data form, as the player's FormData sends it."""
-    boundary = f"----WebKitFormBoundary{secrets.token_hex(8)}"
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-        for name, value in fields.items()
-    ]
-    return f"multipart/form-data; boundary={boundary}", "".join(parts) + f"--{boundary}--\r\n"
+def urlencoded(fields: dict) -> tuple[str, str]:
+    """(content type, body) of a URL-encoded form, as the player's URLSearchParams sends it."""
+    return "application/x-www-form-urlencoded;charset=UTF-8", urllib.parse.urlencode(fields)
 
 
 def form_headers(learner: Learner, origin: str, content_type: str) -> dict:
     # CSRF over plain HTTP: the server runs with DEBUG=0, so CSRF_COOKIE_SECURE and SESSION_COOKIE_SECURE are on
     # and a browser would not send these cookies over http://; but we write the Cookie header ourselves, and the
     # server does not look at the flag on the way in. CsrfViewMiddleware then wants the `csrftoken` cookie and the
-    # same secret in the form field `csrfmiddlewaretoken` (the player's FormData sends exactly that, multipart).
+    # same secret in the form field `csrfmiddlewaretoken` (the player's URLSearchParams sends exactly that).
     # When an Origin header is present it must equal the request's own scheme://host, here http://127.0.0.1:<port>
     # (what a browser's fetch sends); the Referer is only checked on HTTPS requests, so none is needed.
     return {
@@ -109,7 +104,7 @@ def form_headers(learner: Learner, origin: str, content_type: str) -> dict:
 
 def start_playback(conn: Connection, learner: Learner) -> tuple[int, bytes]:
     """POST playback_start (the player page's first request) and keep the playback session id."""
-    content_type, body = multipart({"csrfmiddlewaretoken": learner.csrf})
+    content_type, body = urlencoded({"csrfmiddlewaretoken": learner.csrf})
     path = f"/learning/{learner.enrollment_id}/play/{learner.courseware_id}/"
     status, data = conn.send("POST", path, body, form_headers(learner, conn.origin, content_type))
     if status == 200:
@@ -128,7 +123,7 @@ def beat(conn: Connection, learner: Learner, result: Result) -> None:
     learner.last = now
     learner.position += advance
     learner.seq += 1
-    content_type, body = multipart(
+    content_type, body = urlencoded(
         {
             "csrfmiddlewaretoken": learner.csrf,
             "session": learner.playback,

@@ -267,6 +267,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "close-expired-orders": {"task": "jxjy.orders.tasks.close_expired_orders", "schedule": 60},
     "query-pending-payments": {"task": "jxjy.payments.tasks.query_pending_payments", "schedule": 300},
+    "flush-playback-state": {"task": "jxjy.learning.tasks.flush_playback_state", "schedule": 10},
 }
 
 # Learning-time integrity (DESIGN.md §7)
@@ -277,6 +278,8 @@ HEARTBEAT_SEEK_TOLERANCE = 2.0  # seconds of slack at the furthest watched point
 HEARTBEAT_LATE_TOLERANCE = 10.0  # a heartbeat this much later than the clock is late, not a seek
 COURSEWARE_FINISHED_COVERAGE = 0.95
 CHECKPOINTS_PER_COURSEWARE = (1, 3)
+HEARTBEAT_STATE_PREFIX = env("HEARTBEAT_STATE_PREFIX", "hb:")  # Redis keys of the playback state
+HEARTBEAT_STATE_TTL = 6 * 3600  # seconds an idle learner's state stays in Redis (written to PostgreSQL long before)
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 AVATAR_MAX_PIXELS = 40_000_000

@@ -11,9 +11,13 @@ segment from the previous accepted position, at most:
 and only when the segment starts inside what was already watched (no credit past a forward jump), and
 never past an unanswered checkpoint. Replayed or out-of-order heartbeats (seq not increasing), a session
 that another tab or device superseded, and a session of someone else earn nothing.
+
+`judge` is the rule, pure; `heartbeat` applies it to the learner's playback state (playstate.py: Redis,
+compare-and-set, written to PostgreSQL in batches and at the moments that matter).
 """
 
 import random
+import time
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -25,6 +29,7 @@ from jxjy.credits.models import CreditSource
 from jxjy.credits.services import post_entry
 from jxjy.lib.intervals import add_interval, covered
 
+from . import playstate
 from .models import Checkpoint, CoursewareProgress, Enrollment, EnrollmentStatus, PlaybackSession
 from .services import LearningError
 
@@ -58,7 +63,8 @@ def start_playback(*, user, enrollment: Enrollment, courseware) -> dict:
         raise LearningError("请先在“在线选课”中选中这门课程。", status=403)
     now = timezone.now()
     with transaction.atomic():
-        # Serialise this learner's starts (two devices at once): each supersedes the one before.
+        # Serialise this learner's starts (two devices at once): each supersedes the one before, in
+        # PostgreSQL and in the playback state alike (the state is replaced while the lock is held).
         type(enrollment.user).objects.select_for_update().filter(pk=user.pk).first()
         progress, _ = CoursewareProgress.objects.get_or_create(enrollment=enrollment, courseware=courseware)
         _checkpoints_for(progress, courseware)
@@ -72,24 +78,34 @@ def start_playback(*, user, enrollment: Enrollment, courseware) -> dict:
             last_beat_at=now,
             last_position=progress.position,
         )
+        while True:
+            raw, old = playstate.store().get(user.pk)
+            if old:
+                playstate.persist([old])  # the previous playback's unwritten time, before it is replaced
+                progress.refresh_from_db()
+            state = playstate.state_for(session, progress, progress.checkpoints.filter(answered_at__isnull=True))
+            state["lp"] = progress.position
+            state["opened"] = enrollment.status == EnrollmentStatus.OPENED
+            if playstate.store().cas(user.pk, raw, state):
+                break
+    gates = state["gates"]
     return {
         "session": str(session.id),
         "position": progress.position,
-        "furthest": progress.furthest,
+        "furthest": _furthest(state),
         "duration": courseware.duration,
         "interval": settings.HEARTBEAT_INTERVAL,
         "finished": progress.finished_at is not None,
-        "pending": _pending_checkpoint(progress),
+        "pending": {"position": gates[0][1]} if gates else None,
     }
 
 
-def _pending_checkpoint(progress):
-    """The first unanswered checkpoint (its position, for the player; the question comes when reached)."""
-    checkpoint = progress.checkpoints.filter(answered_at__isnull=True).first()
-    return {"position": checkpoint.position} if checkpoint else None
+def _furthest(state) -> float:
+    return max((end for _, end in state["iv"]), default=0.0)
 
 
-def _question_payload(checkpoint):
+def _question_payload(checkpoint_id):
+    checkpoint = Checkpoint.objects.select_related("question").get(pk=checkpoint_id)
     question = checkpoint.question
     return {
         "id": checkpoint.pk,
@@ -100,97 +116,91 @@ def _question_payload(checkpoint):
     }
 
 
-def heartbeat(*, user, session_id, seq: int, position: float, playing: bool) -> tuple[int, dict]:
-    """Judge one heartbeat; returns (HTTP status, reply). A fixed handful of queries, all by primary key."""
-    now = timezone.now()
-    with transaction.atomic():
-        session = (
-            PlaybackSession.objects.select_for_update()
-            .select_related("courseware", "enrollment")
-            .filter(pk=session_id, user=user)
-            .first()
-        )
-        if session is None:
+def judge(state: dict, *, seq: int, position: float, playing: bool, now: float) -> float:
+    """Apply one heartbeat to a playback state (in place); returns the seconds credited. Pure: no I/O."""
+    duration = state["d"]
+    position = max(0.0, min(float(position), duration))
+    gates = state["gates"]
+    wall = max(0.0, now - state["t"])
+    budget = state["b"]
+    if state["play"]:
+        budget = min(budget + wall, settings.HEARTBEAT_BUDGET_CAP)
+    start = state["lp"]
+    credited = 0.0
+    anchor = position
+    if position > start and start <= _furthest(state) + settings.HEARTBEAT_SEEK_TOLERANCE:
+        stop = min(position, start + budget, start + settings.HEARTBEAT_MAX_SEGMENT)
+        gated = bool(gates) and gates[0][1] < stop
+        if gated:
+            stop = max(start, gates[0][1])
+        credited = max(0.0, stop - start)
+        if credited:
+            state["iv"] = add_interval(state["iv"], start, stop)
+        # A heartbeat that arrived late (a slow network, a busy server) is only a few seconds "ahead"
+        # of the clock: carry on from where its credit stopped, so the next one continues the watched
+        # stretch. A bigger lead is a seek forward, which never earns: the anchor moves there.
+        late = position - start <= wall + settings.HEARTBEAT_LATE_TOLERANCE
+        if credited < position - start and late and not gated:
+            anchor = stop
+    state.update(b=budget - credited, seq=seq, t=now, lp=anchor, play=bool(playing))
+    state["cr"] += credited
+    state["pos"] = position if position < duration - 1 else 0.0
+    state["v"] += 1
+    if (
+        state["fin"] is None
+        and duration > 0
+        and covered(state["iv"]) >= settings.COURSEWARE_FINISHED_COVERAGE * duration
+    ):
+        state["fin"] = now
+    return credited
+
+
+def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: bool) -> tuple[int, dict]:
+    """Judge one heartbeat; returns (HTTP status, reply). Two Redis round trips and, as a rule, no SQL."""
+    store = playstate.store()
+    session_id = str(session_id)
+    for _ in range(8):  # compare-and-set: a concurrent change (a copy of this heartbeat, a new tab) wins
+        raw, state = store.get(user_id)
+        if state is None:
+            state = playstate.load(user_id)  # Redis lost it: PostgreSQL is at most one flush behind
+        if state is None or state["sid"] != session_id:
+            if PlaybackSession.objects.filter(pk=session_id, user_id=user_id).exists():
+                return 409, {"superseded": True, "error": "您已在其他页面或设备上播放课程，此处已暂停计时。"}
             return 404, {"error": "播放会话不存在，请刷新页面。"}
-        if not session.is_current:
-            return 409, {"superseded": True, "error": "您已在其他页面或设备上播放课程，此处已暂停计时。"}
-        if seq <= session.last_seq:
+        if seq <= state["seq"]:
             return 200, {"accepted": False, "credited": 0}
-        courseware = session.courseware
-        progress = (
-            CoursewareProgress.objects.select_for_update()
-            .filter(enrollment_id=session.enrollment_id, courseware=courseware)
-            .first()
-        )
-        waiting = progress.checkpoints.filter(answered_at__isnull=True).first()  # the next question, if any
-        position = max(0.0, min(float(position), courseware.duration))
-
-        wall = max(0.0, (now - session.last_beat_at).total_seconds())
-        budget = session.budget
-        if session.playing:
-            budget = min(budget + wall, settings.HEARTBEAT_BUDGET_CAP)
-        start = session.last_position
-        credited = 0.0
-        anchor = position
-        if position > start and start <= progress.furthest + settings.HEARTBEAT_SEEK_TOLERANCE:
-            stop = min(position, start + budget, start + settings.HEARTBEAT_MAX_SEGMENT)
-            gated = waiting is not None and waiting.position < stop
-            if gated:
-                stop = max(start, waiting.position)
-            credited = max(0.0, stop - start)
-            if credited:
-                progress.intervals = add_interval(progress.intervals, start, stop)
-            # A heartbeat that arrived late (a slow network, a busy server) is only a few seconds "ahead"
-            # of the clock: carry on from where its credit stopped, so the next one continues the watched
-            # stretch. A bigger lead is a seek forward, which never earns: the anchor moves there.
-            late = position - start <= wall + settings.HEARTBEAT_LATE_TOLERANCE
-            if credited < position - start and late and not gated:
-                anchor = stop
-        budget -= credited
-
-        session.budget = budget
-        session.last_seq = seq
-        session.last_beat_at = now
-        session.last_position = anchor
-        session.playing = bool(playing)
-        session.save(update_fields=["budget", "last_seq", "last_beat_at", "last_position", "playing"])
-
-        progress.watched = covered(progress.intervals)
-        progress.credited += credited
-        progress.position = position if position < courseware.duration - 1 else 0.0
-        just_finished = (
-            progress.finished_at is None
-            and courseware.duration > 0
-            and progress.watched >= settings.COURSEWARE_FINISHED_COVERAGE * courseware.duration
-        )
-        if just_finished:
-            progress.finished_at = now
-        progress.save(update_fields=["intervals", "watched", "credited", "position", "finished_at", "updated_at"])
-        if credited and session.enrollment.status == EnrollmentStatus.OPENED:
-            Enrollment.objects.filter(pk=session.enrollment_id, status=EnrollmentStatus.OPENED).update(
-                status=EnrollmentStatus.LEARNING
-            )
-        if just_finished:
-            _post_courseware_hours(progress, courseware)
-
-    reached = waiting is not None and waiting.position <= position + 0.5
+        was_finished, first_credit = state["fin"], state.get("opened")
+        credited = judge(state, seq=seq, position=position, playing=playing, now=time.time())
+        if credited and first_credit:
+            state["opened"] = False
+        if store.cas(user_id, raw, state):
+            break
+    else:
+        return 503, {"error": "服务器繁忙，正在重试。"}
+    if (state["fin"] and not was_finished) or (credited and first_credit) or not playing:
+        store.take_dirty(user_id)
+        state["opened"] = bool(first_credit)
+        playstate.persist([state])  # the moments that matter are written at once
+    gates = state["gates"]
+    reached = bool(gates) and gates[0][1] <= min(position, state["d"]) + 0.5
     return 200, {
         "accepted": True,
         "credited": round(credited, 2),
-        "watched": round(progress.watched, 1),
-        "furthest": round(progress.furthest, 1),
-        "finished": progress.finished_at is not None,
-        "pending": _question_payload(waiting) if reached else None,
-        "gate": waiting.position if waiting else None,
+        "watched": round(covered(state["iv"]), 1),
+        "furthest": round(_furthest(state), 1),
+        "finished": state["fin"] is not None,
+        "pending": _question_payload(gates[0][0]) if reached else None,
+        "gate": gates[0][1] if gates else None,
     }
 
 
-def _post_courseware_hours(progress, courseware):
+def post_courseware_hours(progress):
     """A finished courseware posts its share of the course's hours (by duration) to the ledger, once."""
-    course = courseware.chapter.course
-    enrollment = progress.enrollment
     from jxjy.catalog.models import Courseware
 
+    courseware = Courseware.objects.select_related("chapter__course").get(pk=progress.courseware_id)
+    course = courseware.chapter.course
+    enrollment = Enrollment.objects.select_related("training_class", "user").get(pk=progress.enrollment_id)
     durations = list(Courseware.objects.filter(chapter__course=course).order_by("pk").values_list("pk", "duration"))
     total = sum(d for _, d in durations) or 1
     cent = Decimal("0.01")
@@ -223,6 +233,7 @@ def answer_checkpoint(*, user, checkpoint_id: int, answer: str) -> dict:
         if checkpoint.answered_at is None and checkpoint.question.is_correct(answer):
             checkpoint.answered_at = timezone.now()
             checkpoint.save(update_fields=["answered_at"])
+            _open_gate(user.pk, checkpoint.pk)
         if checkpoint.answered_at is not None:
             following = checkpoint.progress.checkpoints.filter(answered_at__isnull=True).first()
             # Resume at the question (nothing after it was credited) and stop again at the next one.
@@ -231,3 +242,15 @@ def answer_checkpoint(*, user, checkpoint_id: int, answer: str) -> dict:
         checkpoint.wrong_answers = [*checkpoint.wrong_answers, wrong]
         checkpoint.save(update_fields=["wrong_answers"])
         return {"correct": False, "message": "回答不正确，请再想一想。"}
+
+
+def _open_gate(user_id: int, checkpoint_id: int) -> None:
+    """Take an answered question out of the learner's playback state, so credit goes on past it."""
+    store = playstate.store()
+    while True:
+        raw, state = store.get(user_id)
+        if not state or not any(gate[0] == checkpoint_id for gate in state["gates"]):
+            return
+        state["gates"] = [gate for gate in state["gates"] if gate[0] != checkpoint_id]
+        if store.cas(user_id, raw, state):
+            return

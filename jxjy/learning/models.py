@@ -74,6 +74,7 @@ class CoursewareProgress(models.Model):
     credited = models.FloatField("计时（秒）", default=0)
     position = models.FloatField("续播位置（秒）", default=0)
     finished_at = models.DateTimeField("学完时间", null=True, blank=True)
+    version = models.PositiveBigIntegerField(default=0, help_text="heartbeats applied; writes only go forward")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -10,7 +10,7 @@ from ranged_response import RangedFileResponse
 from jxjy.accounts.decorators import learner_required
 from jxjy.catalog.models import Courseware
 
-from . import heartbeat, services
+from . import heartbeat, playstate, services
 from .models import CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus
 from .services import LearningError
 
@@ -21,6 +21,7 @@ def center(request):
     target = request.GET.get("to", "")
     if target.startswith("/study/"):
         return redirect(target)
+    playstate.flush_user(request.user.pk)
     enrollments = (
         Enrollment.objects.filter(user=request.user)
         .exclude(status=EnrollmentStatus.REFUNDED)
@@ -64,7 +65,7 @@ def playback_beat(request):
     if not math.isfinite(position) or seq < 1:
         return JsonResponse({"error": "请求无效。"}, status=400)
     status, reply = heartbeat.heartbeat(
-        user=request.user, session_id=session_id, seq=seq, position=position, playing=data.get("playing") == "1"
+        user_id=request.user.pk, session_id=session_id, seq=seq, position=position, playing=data.get("playing") == "1"
     )
     return JsonResponse(reply, status=status)
 
@@ -101,6 +102,7 @@ def courseware_video(request, enrollment_id, courseware_id):
 
 
 def _enrollment(request, enrollment_id):
+    playstate.flush_user(request.user.pk)  # the page shows what the latest heartbeats earned
     return get_object_or_404(
         Enrollment.objects.select_related("training_class__year").exclude(status=EnrollmentStatus.REFUNDED),
         pk=enrollment_id,

@@ -120,6 +120,7 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEYS": "cHJvZHVjdGlvbi1rZXktMzItYnl0ZXMtbG9uZy0xMjM=",
     "BLIND_INDEX_KEY": "production-blind-index-key",
     "ALLOWED_HOSTS": "jxjy.example.cn",
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
 }
 
 

@@ -23,8 +23,9 @@ function say(text) {
   statusEl.textContent = text;
 }
 
+// URL-encoded, not multipart: sendBeacon sends it as a form too, and it is the cheapest body to parse.
 function form(fields) {
-  const data = new FormData();
+  const data = new URLSearchParams();
   data.append("csrfmiddlewaretoken", csrf);
   for (const [key, value] of Object.entries(fields)) data.append(key, value);
   return data;
@@ -54,6 +55,10 @@ async function flush() {
       say("网络不稳定，正在重试…（已学的时间不会丢失）");
       await new Promise((resolve) => setTimeout(resolve, 3000));
       continue; // keep it at the head of the queue
+    }
+    if (response.status >= 500) {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      continue; // the server was busy: send it again
     }
     queue.shift();
     if (response.status === 409) {
