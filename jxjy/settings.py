@@ -65,6 +65,10 @@ FIELD_ENCRYPTION_KEYS = [
     key.strip() for key in secret("FIELD_ENCRYPTION_KEYS", "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc=").split(",")
 ]
 BLIND_INDEX_KEY = secret("BLIND_INDEX_KEY", "dev-only-blind-index-key")
+# The platform's Ed25519 key that signs certificates (base64 of the 32-byte raw private key).
+CERTIFICATE_SIGNING_KEY = secret("CERTIFICATE_SIGNING_KEY", "ZGV2LW9ubHktY2VydGlmaWNhdGUta2V5LTMyLWJ5dGU=")
+# The TrueType font embedded in PDFs (Debian: fonts-wqy-microhei); reportlab cannot embed Noto CJK (OpenType/CFF).
+PDF_FONT = env("PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -86,6 +90,8 @@ INSTALLED_APPS = [
     "jxjy.catalog",
     "jxjy.learning",
     "jxjy.credits",
+    "jxjy.exams",
+    "jxjy.certificates",
     "jxjy.orders",
     "jxjy.payments",
     "jxjy.portal",
@@ -268,6 +274,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-expired-orders": {"task": "jxjy.orders.tasks.close_expired_orders", "schedule": 60},
     "query-pending-payments": {"task": "jxjy.payments.tasks.query_pending_payments", "schedule": 300},
     "flush-playback-state": {"task": "jxjy.learning.tasks.flush_playback_state", "schedule": 10},
+    "close-overdue-exams": {"task": "jxjy.exams.tasks.close_overdue_attempts", "schedule": 30},
 }
 
 # Learning-time integrity (DESIGN.md §7)
@@ -350,3 +357,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# 在线考试
+EXAM_GRACE_SECONDS = 30  # a submission this late after the deadline (a slow network) is still taken

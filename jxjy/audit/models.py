@@ -28,6 +28,11 @@ class Event(models.TextChoices):
     REFUND = "refund", "退款"
     ENROLLMENT_OPEN = "enrollment_open", "开通班级"
     ENROLLMENT_REFUND = "enrollment_refund", "班级退款关闭"
+    ENROLLMENT_COMPLETE = "enrollment_complete", "班级结业"
+    EXAM_START = "exam_start", "开始考试"
+    EXAM_SUBMIT = "exam_submit", "交卷"
+    CERTIFICATE_ISSUE = "certificate_issue", "证书签发"
+    CERTIFICATE_REVOKE = "certificate_revoke", "证书撤销"
 
 
 class AuditRecord(models.Model):

@@ -87,7 +87,9 @@ class TrainingClass(models.Model):
     elective_hours = models.DecimalField(
         "选修课要求学时", null=True, blank=True, help_text="留空则按培训年度的要求", **HOURS
     )
-    exam_questions = models.PositiveSmallIntegerField("考试题量", default=20)
+    exam_single = models.PositiveSmallIntegerField("单选题数", default=10)
+    exam_multiple = models.PositiveSmallIntegerField("多选题数", default=5)
+    exam_judge = models.PositiveSmallIntegerField("判断题数", default=5)
     exam_minutes = models.PositiveSmallIntegerField("考试时长（分钟）", default=30)
     exam_pass_score = models.PositiveSmallIntegerField("合格分数", default=60)
     exam_max_attempts = models.PositiveSmallIntegerField("考试次数", default=3)
@@ -117,6 +119,10 @@ class TrainingClass(models.Model):
     @property
     def required_hours(self):
         return self.public_hours + self.professional_hours + self.elective_hours
+
+    @property
+    def exam_questions(self):
+        return self.exam_single + self.exam_multiple + self.exam_judge
 
     def is_open(self, now=None):
         now = now or timezone.now()

@@ -121,6 +121,7 @@ PRODUCTION_ENV = {
     "BLIND_INDEX_KEY": "production-blind-index-key",
     "ALLOWED_HOSTS": "jxjy.example.cn",
     "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "CERTIFICATE_SIGNING_KEY": "cHJvZHVjdGlvbi1jZXJ0aWZpY2F0ZS1rZXktMzItYnk=",
 }
 
 

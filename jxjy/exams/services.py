@@ -1,0 +1,280 @@
+"""Practice, the 错题本 and exams. The exam's clock, paper and attempt count belong to the server: the browser
+only ever sends "this answer for that question" and "交卷"."""
+
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jxjy.audit.models import Event
+from jxjy.audit.services import record
+from jxjy.catalog.models import Question, QuestionKind
+
+from .models import AttemptStatus, ExamAnswer, ExamAttempt, Practice, WrongQuestion, WrongSource
+
+PRACTICE_SIZES = (10, 20, 50)
+
+
+class ExamError(Exception):
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def question_pool(enrollment):
+    """The questions of the courses this learner studies in the class (公共课 and the chosen ones)."""
+    from jxjy.learning.models import CourseSelection
+
+    selected = CourseSelection.objects.filter(enrollment=enrollment).values("course")
+    return Question.objects.filter(course__in=selected)
+
+
+def normalise(letters: str) -> str:
+    return "".join(sorted({c for c in letters.upper() if "A" <= c <= "Z"}))
+
+
+def record_wrong(user, question_id, source):
+    """Put a question into the learner's 错题本 (or count one more miss)."""
+    from django.db.models import F
+
+    updated = WrongQuestion.objects.filter(user=user, question_id=question_id).update(
+        wrong_count=F("wrong_count") + 1, last_wrong_at=timezone.now(), source=source
+    )
+    if not updated:
+        WrongQuestion.objects.get_or_create(user=user, question_id=question_id, defaults={"source": source})
+
+
+# --- 在线练习 -----------------------------------------------------------------------------------------------
+
+
+def practice_sizes(enrollment) -> list[int]:
+    """10 / 20 / 50, or all when the pool is smaller (then 全部 is the largest choice)."""
+    available = question_pool(enrollment).count()
+    sizes = [n for n in PRACTICE_SIZES if n < available]
+    return [*sizes, available] if available else []
+
+
+def start_practice(*, enrollment, size: int, wrong_book=False) -> Practice:
+    if wrong_book:
+        ids = list(
+            WrongQuestion.objects.filter(user=enrollment.user, question__in=question_pool(enrollment))
+            .order_by("-last_wrong_at")
+            .values_list("question_id", flat=True)[:50]
+        )
+        if not ids:
+            raise ExamError("错题本是空的，暂无可练习的错题。")
+    else:
+        if size not in practice_sizes(enrollment):
+            raise ExamError("请选择题量。")
+        ids = list(question_pool(enrollment).values_list("pk", flat=True))
+        ids = random.sample(ids, size)  # noqa: S311 - practice, not a secret
+    return Practice.objects.create(
+        enrollment=enrollment, user=enrollment.user, questions=ids, from_wrong_book=wrong_book
+    )
+
+
+def practice_questions(practice) -> list[Question]:
+    by_id = Question.objects.in_bulk(practice.questions)
+    return [by_id[pk] for pk in practice.questions if pk in by_id]
+
+
+def submit_practice(*, practice, answers: dict) -> Practice:
+    """提交: grade, remember the answers; wrong ones go into the 错题本, right ones in a 错题练习 leave it."""
+    with transaction.atomic():
+        practice = Practice.objects.select_for_update().get(pk=practice.pk)
+        if practice.submitted_at:
+            return practice
+        questions = practice_questions(practice)
+        given = {str(q.pk): normalise(answers.get(str(q.pk), "")) for q in questions}
+        right = [q for q in questions if given[str(q.pk)] and q.is_correct(given[str(q.pk)])]
+        for question in questions:
+            if question not in right:
+                record_wrong(practice.user, question.pk, WrongSource.PRACTICE)
+        if practice.from_wrong_book and right:
+            WrongQuestion.objects.filter(user=practice.user, question__in=right).delete()
+        practice.answers, practice.correct, practice.submitted_at = given, len(right), timezone.now()
+        practice.save(update_fields=["answers", "correct", "submitted_at"])
+    return practice
+
+
+# --- 在线考试 -----------------------------------------------------------------------------------------------
+
+
+def exam_gate(enrollment, progress=None) -> str:
+    """Why the exam cannot be entered now ('' when it can)."""
+    from jxjy.learning.models import EnrollmentStatus
+    from jxjy.learning.services import class_progress
+
+    if enrollment.status == EnrollmentStatus.REFUNDED:
+        return "该班级已退款。"
+    progress = progress or class_progress(enrollment)
+    if not progress["complete"]:
+        missing = "，".join(f"{c['label']}还差 {c['missing']:g} 学时" for c in progress["categories"] if c["missing"])
+        return f"班级进度达到 100% 才能参加考试（当前 {progress['percent']}%：{missing}）。"
+    return ""
+
+
+def _draw_paper(enrollment) -> list[dict]:
+    """Counts per type from the class's rule; questions and their options in a fresh random order."""
+    rng = random.SystemRandom()
+    training_class = enrollment.training_class
+    pool = question_pool(enrollment)
+    paper = []
+    for kind, count in (
+        (QuestionKind.SINGLE, training_class.exam_single),
+        (QuestionKind.MULTIPLE, training_class.exam_multiple),
+        (QuestionKind.JUDGE, training_class.exam_judge),
+    ):
+        rows = list(pool.filter(kind=kind).values_list("pk", "options"))
+        for pk, options in rng.sample(rows, min(count, len(rows))):
+            order = list(range(len(options)))
+            if kind != QuestionKind.JUDGE:  # 正确 / 错误 stay in their place
+                rng.shuffle(order)
+            paper.append({"q": pk, "o": order})
+    return paper
+
+
+def open_attempt(enrollment):
+    """The attempt in progress, after closing it if its time is up."""
+    attempt = ExamAttempt.objects.filter(enrollment=enrollment, status=AttemptStatus.STARTED).first()
+    if attempt and timezone.now() >= attempt.deadline:
+        submit_attempt(attempt=attempt, auto=True)
+        return None
+    return attempt
+
+
+def start_attempt(*, enrollment, request=None) -> ExamAttempt:
+    """进入: resume the open attempt, or start the next one if attempts remain and the class is at 100 %."""
+    from jxjy.learning.models import Enrollment
+
+    if reason := exam_gate(enrollment):
+        raise ExamError(reason, status=403)
+    with transaction.atomic():
+        Enrollment.objects.select_for_update().filter(pk=enrollment.pk).first()  # one start at a time
+        attempt = open_attempt(enrollment)
+        if attempt:
+            return attempt
+        used = ExamAttempt.objects.filter(enrollment=enrollment).count()
+        if used >= enrollment.training_class.exam_max_attempts:
+            raise ExamError(f"考试次数已用完（共 {enrollment.training_class.exam_max_attempts} 次）。", status=403)
+        paper = _draw_paper(enrollment)
+        if not paper:
+            raise ExamError("本班级暂无考试题目，请联系管理员。", status=409)
+        now = timezone.now()
+        attempt = ExamAttempt.objects.create(
+            enrollment=enrollment,
+            user=enrollment.user,
+            number=used + 1,
+            paper=paper,
+            started_at=now,
+            deadline=now + timedelta(minutes=enrollment.training_class.exam_minutes),
+        )
+        record(Event.EXAM_START, actor=enrollment.user, request=request, obj=attempt, number=attempt.number)
+    return attempt
+
+
+def shown_letters(entry) -> list[str]:
+    return [chr(ord("A") + i) for i in range(len(entry["o"]))]
+
+
+def to_original(entry, shown: str) -> str:
+    """Letters as shown on this paper → the question's own letters."""
+    letters = []
+    for c in normalise(shown):
+        index = ord(c) - ord("A")
+        if index >= len(entry["o"]):
+            raise ExamError("答案无效。")
+        letters.append(chr(ord("A") + entry["o"][index]))
+    return "".join(sorted(letters))
+
+
+def to_shown(entry, original: str) -> str:
+    position = {chr(ord("A") + o): chr(ord("A") + i) for i, o in enumerate(entry["o"])}
+    return "".join(sorted(position[c] for c in original if c in position))
+
+
+def save_answer(*, attempt, question_id: int, shown: str) -> None:
+    """Save one answer as it is given. Refused after the deadline (plus the grace for a late network)."""
+    entry = next((e for e in attempt.paper if e["q"] == question_id), None)
+    if entry is None:
+        raise ExamError("题目不在本试卷中。", status=404)
+    if attempt.status != AttemptStatus.STARTED:
+        raise ExamError("试卷已提交，不能再修改答案。", status=409)
+    if timezone.now() > attempt.deadline + timedelta(seconds=settings.EXAM_GRACE_SECONDS):
+        raise ExamError("考试时间已到，答案未保存。", status=409)
+    ExamAnswer.objects.update_or_create(
+        attempt=attempt, question_id=question_id, defaults={"given": to_original(entry, shown)}
+    )
+
+
+def submit_attempt(*, attempt, auto=False, request=None) -> ExamAttempt:
+    """我要交卷 (or the deadline's automatic submission): grade once, with the answers saved so far."""
+    from jxjy.learning.models import Enrollment, EnrollmentStatus
+
+    with transaction.atomic():
+        attempt = (
+            ExamAttempt.objects.select_for_update().select_related("enrollment__training_class").get(pk=attempt.pk)
+        )
+        if attempt.status != AttemptStatus.STARTED:
+            return attempt  # a second click, a second tab: graded once
+        now = timezone.now()
+        late = now > attempt.deadline + timedelta(seconds=settings.EXAM_GRACE_SECONDS)
+        auto = auto or late  # a 交卷 after the grace counts as the deadline's: only answers saved in time
+        attempt.status, attempt.submitted_at, attempt.auto_submitted = (
+            AttemptStatus.SUBMITTED,
+            min(now, attempt.deadline) if auto else now,
+            auto,
+        )
+        given = dict(attempt.answers.values_list("question_id", "given"))
+        questions = Question.objects.in_bulk([e["q"] for e in attempt.paper])
+        right = 0
+        for entry in attempt.paper:
+            question = questions[entry["q"]]
+            answer = given.get(question.pk, "")
+            if answer and question.is_correct(answer):
+                right += 1
+            else:
+                record_wrong(attempt.user, question.pk, WrongSource.EXAM)
+        training_class = attempt.enrollment.training_class
+        attempt.correct = right
+        attempt.score = round(right * 100 / len(attempt.paper)) if attempt.paper else 0
+        attempt.passed = attempt.score >= training_class.exam_pass_score
+        attempt.status = AttemptStatus.GRADED
+        attempt.save(update_fields=["status", "submitted_at", "auto_submitted", "correct", "score", "passed"])
+        record(Event.EXAM_SUBMIT, actor=attempt.user, request=request, obj=attempt, score=attempt.score, auto=auto)
+        if attempt.passed:
+            enrollment = Enrollment.objects.select_for_update().get(pk=attempt.enrollment_id)
+            if enrollment.status == EnrollmentStatus.LEARNING and not exam_gate(enrollment):
+                enrollment.status = EnrollmentStatus.COMPLETED
+                enrollment.save(update_fields=["status"])
+                record(Event.ENROLLMENT_COMPLETE, actor=attempt.user, obj=enrollment, score=attempt.score)
+    return attempt
+
+
+def close_overdue_attempts() -> int:
+    """The beat task: submit every attempt whose deadline has passed, with its saved answers."""
+    overdue = ExamAttempt.objects.filter(status=AttemptStatus.STARTED, deadline__lte=timezone.now())
+    count = 0
+    for attempt in overdue.iterator():
+        submit_attempt(attempt=attempt, auto=True)
+        count += 1
+    return count
+
+
+def exam_summary(enrollment) -> dict:
+    """考试情况: the best score, passed or not, attempts used and allowed."""
+    attempts = list(
+        ExamAttempt.objects.filter(enrollment=enrollment, status=AttemptStatus.GRADED).values_list("score", "passed")
+    )
+    used = ExamAttempt.objects.filter(enrollment=enrollment).count()
+    best = max((score for score, _ in attempts), default=None)
+    return {
+        "best": best,
+        "passed": any(passed for _, passed in attempts),
+        "used": used,
+        "max": enrollment.training_class.exam_max_attempts,
+        "pass_score": enrollment.training_class.exam_pass_score,
+    }
