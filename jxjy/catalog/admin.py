@@ -25,5 +25,17 @@ class TrainingClassAdmin(admin.ModelAdmin):
         (None, {"fields": ["year", "grade", "title", "fee", "is_published"]}),
         ("时间", {"fields": ["enroll_start", "enroll_end", "study_deadline"]}),
         ("课程与考核要求", {"fields": ["courses", "public_hours", "professional_hours", "elective_hours"]}),
-        ("考试设置", {"fields": ["exam_single", "exam_multiple", "exam_judge", "exam_minutes", "exam_pass_score", "exam_max_attempts"]}),
+        (
+            "考试设置",
+            {
+                "fields": [
+                    "exam_single",
+                    "exam_multiple",
+                    "exam_judge",
+                    "exam_minutes",
+                    "exam_pass_score",
+                    "exam_max_attempts",
+                ]
+            },
+        ),
     ]

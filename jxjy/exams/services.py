@@ -54,7 +54,9 @@ def practice_sizes(enrollment) -> list[int]:
     """10 / 20 / 50, or all when the pool is smaller (then 全部 is the largest choice)."""
     available = question_pool(enrollment).count()
     sizes = [n for n in PRACTICE_SIZES if n < available]
-    return [*sizes, available] if available else []
+    if 0 < available <= PRACTICE_SIZES[-1]:
+        sizes.append(available)
+    return sizes
 
 
 def start_practice(*, enrollment, size: int, wrong_book=False) -> Practice:
@@ -112,7 +114,9 @@ def exam_gate(enrollment, progress=None) -> str:
         return "该班级已退款。"
     progress = progress or class_progress(enrollment)
     if not progress["complete"]:
-        missing = "，".join(f"{c['label']}还差 {c['missing']:g} 学时" for c in progress["categories"] if c["missing"])
+        missing = "，".join(
+            f"{c['label']}还差 {c['missing'].normalize():f} 学时" for c in progress["categories"] if c["missing"]
+        )
         return f"班级进度达到 100% 才能参加考试（当前 {progress['percent']}%：{missing}）。"
     return ""
 

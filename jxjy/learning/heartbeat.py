@@ -27,6 +27,8 @@ from django.utils import timezone
 
 from jxjy.credits.models import CreditSource
 from jxjy.credits.services import post_entry
+from jxjy.exams.models import WrongSource
+from jxjy.exams.services import record_wrong
 from jxjy.lib.intervals import add_interval, covered
 
 from . import playstate
@@ -241,6 +243,7 @@ def answer_checkpoint(*, user, checkpoint_id: int, answer: str) -> dict:
         wrong = {"answer": answer[:16], "at": timezone.now().isoformat()}
         checkpoint.wrong_answers = [*checkpoint.wrong_answers, wrong]
         checkpoint.save(update_fields=["wrong_answers"])
+        record_wrong(user, checkpoint.question_id, WrongSource.POPUP)  # into the 错题本
         return {"correct": False, "message": "回答不正确，请再想一想。"}
 
 

@@ -101,7 +101,7 @@ def courseware_video(request, enrollment_id, courseware_id):
 # --- Class pages -------------------------------------------------------------------------------
 
 
-def _enrollment(request, enrollment_id):
+def learner_enrollment(request, enrollment_id):
     playstate.flush_user(request.user.pk)  # the page shows what the latest heartbeats earned
     return get_object_or_404(
         Enrollment.objects.select_related("training_class__year").exclude(status=EnrollmentStatus.REFUNDED),
@@ -110,7 +110,7 @@ def _enrollment(request, enrollment_id):
     )
 
 
-def _class_context(request, enrollment, tab):
+def class_context(request, enrollment, tab):
     others = (
         Enrollment.objects.filter(user=request.user)
         .exclude(status=EnrollmentStatus.REFUNDED)
@@ -123,8 +123,8 @@ def _class_context(request, enrollment, tab):
 @learner_required
 def class_home(request, enrollment_id):
     """班级首页: overall and per-category progress, 考试情况, 培训结果, 选课及考核要求."""
-    enrollment = _enrollment(request, enrollment_id)
-    context = _class_context(request, enrollment, "home")
+    enrollment = learner_enrollment(request, enrollment_id)
+    context = class_context(request, enrollment, "home")
     context["progress"] = services.class_progress(enrollment)
     return render(request, "learning/class_home.html", context)
 
@@ -132,7 +132,7 @@ def class_home(request, enrollment_id):
 @learner_required
 def class_select(request, enrollment_id):
     """在线选课: tick 专业课 and 选修课 → 确认选中的课程."""
-    enrollment = _enrollment(request, enrollment_id)
+    enrollment = learner_enrollment(request, enrollment_id)
     if request.method == "POST":
         try:
             ids = [int(x) for x in request.POST.getlist("courses")]
@@ -144,7 +144,7 @@ def class_select(request, enrollment_id):
         else:
             messages.success(request, "选课已保存。")
         return redirect("learning:select", enrollment_id=enrollment.pk)
-    context = _class_context(request, enrollment, "select")
+    context = class_context(request, enrollment, "select")
     context["courses"] = services.class_courses(enrollment)
     context["progress"] = services.class_progress(enrollment, courses=context["courses"])
     return render(request, "learning/class_select.html", context)
@@ -153,10 +153,10 @@ def class_select(request, enrollment_id):
 @learner_required
 def class_courses(request, enrollment_id):
     """在线学习: 培训班课程, 正在学习 / 已经学完."""
-    enrollment = _enrollment(request, enrollment_id)
+    enrollment = learner_enrollment(request, enrollment_id)
     rows = services.course_rows(enrollment)
     done = request.GET.get("tab") == "done"
-    context = _class_context(request, enrollment, "courses")
+    context = class_context(request, enrollment, "courses")
     context.update(done=done, rows=[r for r in rows if r["finished"] == done], counts=(
         sum(not r["finished"] for r in rows), sum(r["finished"] for r in rows)))  # fmt: skip
     return render(request, "learning/class_courses.html", context)
@@ -165,7 +165,7 @@ def class_courses(request, enrollment_id):
 @learner_required
 def player(request, enrollment_id, courseware_id):
     """The player: the courseware and its course's 章节 list; the script opens a playback session."""
-    enrollment = _enrollment(request, enrollment_id)
+    enrollment = learner_enrollment(request, enrollment_id)
     courseware = get_object_or_404(
         Courseware.objects.select_related("chapter__course"),
         pk=courseware_id,
@@ -178,6 +178,6 @@ def player(request, enrollment_id, courseware_id):
             "courseware_id", flat=True
         )
     )
-    context = _class_context(request, enrollment, "courses")
+    context = class_context(request, enrollment, "courses")
     context.update(courseware=courseware, course=course, chapters=chapters, finished=finished)
     return render(request, "learning/player.html", context)
