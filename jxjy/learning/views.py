@@ -125,7 +125,10 @@ def class_home(request, enrollment_id):
     """班级首页: overall and per-category progress, 考试情况, 培训结果, 选课及考核要求."""
     enrollment = learner_enrollment(request, enrollment_id)
     context = class_context(request, enrollment, "home")
+    from jxjy.exams.services import exam_summary
+
     context["progress"] = services.class_progress(enrollment)
+    context["exam"] = exam_summary(enrollment)
     return render(request, "learning/class_home.html", context)
 
 

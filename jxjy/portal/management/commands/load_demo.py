@@ -8,6 +8,7 @@ from jxjy.accounts.models import City, Grade, Role, User, id_number_index
 from jxjy.catalog.models import Category, Chapter, Course, Courseware, Question, TrainingClass, TrainingYear
 from jxjy.lib.idcard import check_char, gender_of
 from jxjy.orders.models import Order
+from jxjy.portal.demo_questions import QUESTIONS
 from jxjy.portal.models import Notice
 
 PASSWORD = "Demo1234"
@@ -58,21 +59,9 @@ def grant_demo_permissions():
             )
 
 
-QUESTIONS = [
-    (
-        "单选",
-        "观看课程视频时，平台依据什么计算学时？",
-        ["服务器记录的真实观看时间", "页面打开的时间", "视频拖动到的位置"],
-        "A",
-    ),
-    ("判断", "倍速播放可以更快地获得学时。", ["正确", "错误"], "B"),
-    ("单选", "学习中弹出知识点题目时应当怎么做？", ["关闭页面", "认真作答，答对后继续学习", "刷新页面跳过"], "B"),
-]
-
-
 def load_coursewares():
-    """Every demo course gets two chapters of short real videos (slides with the titles) and a small pool
-    of questions for the pop-up checks."""
+    """Every demo course gets two chapters of short real videos (slides with the titles) and its question
+    bank (6 单选, 3 多选, 3 判断) for the pop-up checks, practice and the exam."""
     import tempfile
     from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
@@ -86,10 +75,11 @@ def load_coursewares():
         for chapter_no, (chapter_title, seconds) in enumerate([("第一章 基础知识", 45), ("第二章 实务要点", 60)], 1):
             chapter = Chapter.objects.create(course=course, title=chapter_title, order=chapter_no)
             plan.append((number, course, chapter, f"{chapter_no}.1 {chapter_title[4:]}", seconds))
-        for kind_label, text, options, answer in QUESTIONS:
-            kind = {"单选": "single", "判断": "judge"}[kind_label]
-            Question.objects.create(course=course, kind=kind, text=text, options=options, answer=answer,
-                                    explanation="平台只认真实观看的时间。", knowledge_point="学习规则")  # fmt: skip
+        Question.objects.bulk_create(
+            Question(course=course, kind=kind, text=text, options=options, answer=answer, explanation=explanation,
+                     knowledge_point=point, difficulty=difficulty)
+            for kind, text, options, answer, explanation, point, difficulty in QUESTIONS[course.title]
+        )  # fmt: skip
 
     with tempfile.TemporaryDirectory() as tmp:
 
