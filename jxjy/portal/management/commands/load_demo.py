@@ -122,6 +122,26 @@ def load_demo_enrollment():
     orders.transition(order, OrderStatus.PAID, reason="demo data")
 
 
+def load_demo_completed_class():
+    """李娜 has this year's 中级工 class with its hours done (demo hours in the ledger), so `make run` can show
+    在线考试 and, once she passes, 培训证明 and 继续教育档案. Demo data only: real hours come from watching."""
+    from jxjy.credits.models import CreditSource
+    from jxjy.credits.services import post_entry
+    from jxjy.learning.models import Enrollment, EnrollmentStatus
+    from jxjy.orders import services as orders
+    from jxjy.orders.models import OrderStatus
+
+    user = User.objects.get(username=demo_username("李娜"))
+    training_class = TrainingClass.objects.get(year_id=timezone.localdate().year, grade=Grade.INTERMEDIATE)
+    order = orders.place_order(user=user, class_ids=[training_class.pk], invoice={"invoice_type": "none"})
+    orders.transition(order, OrderStatus.PAID, reason="demo data")
+    Enrollment.objects.filter(user=user, training_class=training_class).update(status=EnrollmentStatus.LEARNING)
+    for category in Category.values:
+        post_entry(user=user, year=training_class.year_id, category=category,
+                   hours=getattr(training_class, f"{category}_hours"), source=CreditSource.ONLINE,
+                   source_id=f"demo:{user.pk}:{category}", note="演示数据")  # fmt: skip
+
+
 def load_catalog():
     """The current and the previous training year, a 网络班 for every grade in each. Last year's classes
     stay open through this year for catch-up (扫尾培训)."""
@@ -195,6 +215,11 @@ class Command(BaseCommand):
                 load_demo_enrollment,
             ),  # fmt: skip
             (
+                "李娜的已学完班级",
+                lambda: Order.objects.filter(user__username=demo_username("李娜")).exists(),
+                load_demo_completed_class,
+            ),  # fmt: skip
+            (
                 "工作人员权限",
                 lambda: User.objects.filter(username="finance", user_permissions__isnull=False).exists(),
                 grant_demo_permissions,
@@ -246,8 +271,9 @@ class Command(BaseCommand):
     def print_accounts(self):
         self.stdout.write(f"\n演示账号（密码均为 {PASSWORD}；图形验证码输入 PASSED；短信见 /dev/outbox/）：")
         self.stdout.write("  学员（在首页用身份证号登录）：")
+        notes = {"张伟": "（已缴费，可直接学习）", "李娜": "（学时已满，可参加考试）"}
         for name, first17, mobile, _, _ in LEARNERS:
-            note = "" if mobile else "（未绑定手机，登录后需完善手机信息）"
+            note = notes.get(name, "") if mobile else "（未绑定手机，登录后需完善手机信息）"
             self.stdout.write(f"    {name:<8} 身份证号 {demo_id(first17)}  手机 {mobile or '-'}{note}")
         self.stdout.write("  工作人员（在 /admin/ 用用户名登录）：")
         for username, name, *_ in STAFF:
