@@ -358,5 +358,8 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# 证书核验: lookups per IP per minute on the public verification pages
+CERTIFICATE_VERIFY_RATE_PER_IP_MINUTE = env_int("CERTIFICATE_VERIFY_RATE_PER_IP_MINUTE", 30)
+
 # 在线考试
 EXAM_GRACE_SECONDS = 30  # a submission this late after the deadline (a slow network) is still taken

@@ -11,8 +11,10 @@ urlpatterns = [
     path("", include("jxjy.portal.urls")),
     path("", include("jxjy.accounts.urls")),
     path("", include("jxjy.learning.urls")),
+    path("", include("jxjy.exams.urls")),
     path("", include("jxjy.orders.urls")),
     path("", include("jxjy.payments.urls")),
+    path("", include("jxjy.certificates.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from jxjy.audit.models import Event
 from jxjy.audit.services import record
 
 from .models import Enrollment, EnrollmentStatus
+from .signals import enrollment_refunded
 
 
 def open_enrollment(*, line, actor=None) -> Enrollment:
@@ -30,6 +31,7 @@ def close_enrollment_for_refund(*, line, actor=None) -> None:
     enrollment.closed_at = timezone.now()
     enrollment.save(update_fields=["status", "closed_at"])
     record(Event.ENROLLMENT_REFUND, actor=actor, obj=enrollment, order=line.order.number)
+    enrollment_refunded.send(sender=Enrollment, enrollment=enrollment, actor=actor)
 
 
 # --- 在线选课 ----------------------------------------------------------------------------------

@@ -124,3 +124,13 @@ def browsing(browser, viewport, live_server):
     context.close()
     # Failed loads and CSP blocks (inline style="" attributes included) show here too; none are expected.
     assert not errors, f"errors in the browser console: {errors}"
+
+
+@pytest.fixture
+def stranger(browser, viewport, live_server):
+    """Someone checking a certificate: a browser of their own, never signed in."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **VIEWPORTS[viewport])
+    page = context.new_page()
+    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    yield Browsing(page, viewport, live_server.url)
+    context.close()

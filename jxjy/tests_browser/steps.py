@@ -1,7 +1,10 @@
 """Steps shared by the browser flows."""
 
 import re
+import shutil
+import subprocess
 
+import pytest
 from playwright.sync_api import expect
 
 CAPTCHA = "PASSED"
@@ -23,3 +26,11 @@ def log_in(browsing, user, step):
     page.get_by_label("图形验证码", exact=True).fill(CAPTCHA)
     page.get_by_role("button", name="登录", exact=True).click()
     expect(page).to_have_url(at("/center/"))
+
+
+def pdf_text(path):
+    """The text of a PDF as pdftotext (poppler-utils) extracts it."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.skip("pdftotext not found: install poppler-utils (apt-get install poppler-utils)")
+    return subprocess.run([tool, "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout

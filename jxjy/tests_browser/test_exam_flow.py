@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from jxjy.exams.tests.conftest import enroll
 
 from .steps import at, log_in
+from .test_certificates_flow import print_and_verify
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +90,7 @@ def sit_the_exam(browsing, enrollment):
     browsing.snap("exam-08-result")
 
 
-def test_practice_then_pass_the_exam(browsing, ready):
+def test_practice_pass_the_exam_and_print_the_certificate(browsing, stranger, ready):
     page = browsing.page
     no_tour(page)
     log_in(browsing, ready.user, "exam-01-login")
@@ -99,3 +100,5 @@ def test_practice_then_pass_the_exam(browsing, ready):
     page.get_by_role("link", name="查看历史考试记录").click()
     expect(page.get_by_role("cell", name="第 1 次")).to_be_visible()
     browsing.snap("exam-09-history")
+    page.goto("/center/")
+    print_and_verify(browsing, stranger, ready, best=75)

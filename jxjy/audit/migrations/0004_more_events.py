@@ -4,15 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_alter_auditrecord_event'),
+        ("audit", "0003_alter_auditrecord_event"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditrecord',
-            name='event',
-            field=models.CharField(choices=[('login', '登录成功'), ('login_failed', '登录失败'), ('lockout', '账号锁定'), ('unlock', '账号解锁'), ('logout', '退出登录'), ('session_expired', '会话超时'), ('register', '新用户注册'), ('password_change', '修改密码'), ('password_reset', '找回密码'), ('mobile_change', '手机号变更'), ('profile_change', '基础信息修改'), ('avatar_change', '头像修改'), ('address_change', '收件地址修改'), ('sms_send', '发送短信验证码'), ('sms_verify', '校验短信验证码'), ('access_denied', '越权访问'), ('order_place', '提交订单'), ('order_transition', '订单状态变更'), ('payment_start', '发起支付'), ('payment_notify', '支付通知'), ('payment_query', '支付查询'), ('payment_flag', '异常支付标记'), ('refund', '退款'), ('enrollment_open', '开通班级'), ('enrollment_refund', '班级退款关闭'), ('enrollment_complete', '班级结业'), ('exam_start', '开始考试'), ('exam_submit', '交卷'), ('certificate_issue', '证书签发'), ('certificate_revoke', '证书撤销')], db_index=True, max_length=32, verbose_name='事件'),
+            model_name="auditrecord",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("login", "登录成功"),
+                    ("login_failed", "登录失败"),
+                    ("lockout", "账号锁定"),
+                    ("unlock", "账号解锁"),
+                    ("logout", "退出登录"),
+                    ("session_expired", "会话超时"),
+                    ("register", "新用户注册"),
+                    ("password_change", "修改密码"),
+                    ("password_reset", "找回密码"),
+                    ("mobile_change", "手机号变更"),
+                    ("profile_change", "基础信息修改"),
+                    ("avatar_change", "头像修改"),
+                    ("address_change", "收件地址修改"),
+                    ("sms_send", "发送短信验证码"),
+                    ("sms_verify", "校验短信验证码"),
+                    ("access_denied", "越权访问"),
+                    ("order_place", "提交订单"),
+                    ("order_transition", "订单状态变更"),
+                    ("payment_start", "发起支付"),
+                    ("payment_notify", "支付通知"),
+                    ("payment_query", "支付查询"),
+                    ("payment_flag", "异常支付标记"),
+                    ("refund", "退款"),
+                    ("enrollment_open", "开通班级"),
+                    ("enrollment_refund", "班级退款关闭"),
+                    ("enrollment_complete", "班级结业"),
+                    ("exam_start", "开始考试"),
+                    ("exam_submit", "交卷"),
+                    ("certificate_issue", "证书签发"),
+                    ("certificate_revoke", "证书撤销"),
+                ],
+                db_index=True,
+                max_length=32,
+                verbose_name="事件",
+            ),
         ),
     ]

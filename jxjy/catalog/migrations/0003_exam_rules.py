@@ -4,29 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_chapter_courseware_question'),
+        ("catalog", "0002_chapter_courseware_question"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='trainingclass',
-            name='exam_questions',
+            model_name="trainingclass",
+            name="exam_questions",
         ),
         migrations.AddField(
-            model_name='trainingclass',
-            name='exam_judge',
-            field=models.PositiveSmallIntegerField(default=5, verbose_name='判断题数'),
+            model_name="trainingclass",
+            name="exam_judge",
+            field=models.PositiveSmallIntegerField(default=5, verbose_name="判断题数"),
         ),
         migrations.AddField(
-            model_name='trainingclass',
-            name='exam_multiple',
-            field=models.PositiveSmallIntegerField(default=5, verbose_name='多选题数'),
+            model_name="trainingclass",
+            name="exam_multiple",
+            field=models.PositiveSmallIntegerField(default=5, verbose_name="多选题数"),
         ),
         migrations.AddField(
-            model_name='trainingclass',
-            name='exam_single',
-            field=models.PositiveSmallIntegerField(default=10, verbose_name='单选题数'),
+            model_name="trainingclass",
+            name="exam_single",
+            field=models.PositiveSmallIntegerField(default=10, verbose_name="单选题数"),
         ),
     ]

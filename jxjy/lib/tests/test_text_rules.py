@@ -1,6 +1,6 @@
 import pytest
 
-from jxjy.lib.masking import mask_id_number, mask_mobile
+from jxjy.lib.masking import mask_id_number, mask_mobile, mask_name
 from jxjy.lib.mobile import InvalidMobile, normalize_mobile
 from jxjy.lib.names import InvalidName, normalize_name
 
@@ -50,3 +50,12 @@ def test_masks():
     assert mask_id_number("32010219900101123X") == "320102********123X"
     assert mask_mobile("13800138000") == "138****8000"
     assert mask_id_number("") == ""
+
+
+def test_mask_name():
+    assert mask_name("张伟") == "张*"
+    assert mask_name("李小龙") == "李*龙"
+    assert mask_name("欧阳娜娜") == "欧**娜"
+    assert mask_name("买买提·艾力") == "买****力"
+    assert mask_name("𠮷伟") == "𠮷*"  # a character outside the BMP is one character
+    assert mask_name("") == ""
