@@ -33,6 +33,11 @@ class TrainingYear(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
 
+    declaration_hours_per_day = models.DecimalField("研修班/进修班每天学时", default=Decimal("6"), **HOURS)
+    exchange_hours_per_event = models.DecimalField("技术交流每次学时上限", default=Decimal("4"), **HOURS)
+    exchange_hours_per_year = models.DecimalField("技术交流每年学时上限", default=Decimal("8"), **HOURS)
+    other_hours_per_year = models.DecimalField("其它每年学时上限", default=Decimal("8"), **HOURS)
+
     class Meta:
         verbose_name = verbose_name_plural = "培训年度"
         ordering = ["-year"]

@@ -220,7 +220,9 @@ def submit_attempt(*, attempt, auto=False, request=None) -> ExamAttempt:
 
     with transaction.atomic():
         attempt = (
-            ExamAttempt.objects.select_for_update().select_related("enrollment__training_class").get(pk=attempt.pk)
+            ExamAttempt.objects.select_for_update(of=("self",))
+            .select_related("enrollment__training_class")
+            .get(pk=attempt.pk)
         )
         if attempt.status != AttemptStatus.STARTED:
             return attempt  # a second click, a second tab: graded once

@@ -225,7 +225,7 @@ def answer_checkpoint(*, user, checkpoint_id: int, answer: str) -> dict:
     """Answer a pop-up question: right → timing goes on; wrong → recorded, try again."""
     with transaction.atomic():
         checkpoint = (
-            Checkpoint.objects.select_for_update()
+            Checkpoint.objects.select_for_update(of=("self",))
             .select_related("question", "progress__enrollment")
             .filter(pk=checkpoint_id, progress__enrollment__user=user)
             .first()

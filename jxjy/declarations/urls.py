@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "declarations"
+
+urlpatterns = [
+    path("declarations/", views.learner_list, name="list"),
+    path("declarations/new/", views.learner_new, name="new"),
+    path("declarations/<int:pk>/", views.learner_detail, name="detail"),
+    path("declarations/<int:pk>/edit/", views.learner_edit, name="edit"),
+    path("declarations/<int:pk>/withdraw/", views.learner_withdraw, name="withdraw"),
+    path("declarations/attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("office/declarations/", views.review_list, name="review_list"),
+    path("office/declarations/<int:pk>/", views.review_detail, name="review_detail"),
+]

@@ -1,0 +1,165 @@
+"""视同申报: the learner's list and form (manual 五(四)), and the city office's review in the back office."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from jxjy.accounts.decorators import learner_required
+from jxjy.accounts.models import Role
+from jxjy.audit.models import Event
+from jxjy.audit.services import record
+from jxjy.office.access import scope, staff_required
+
+from . import services
+from .forms import ApproveForm, DeclarationForm, FilterForm, ReasonForm
+from .models import Attachment, Declaration
+from .services import DeclarationError
+
+SUBMITTED = "申请已提交。请携带培训证书、课程表等材料原件到所在地市工考办审核。"
+
+
+def _page(request, queryset):
+    return Paginator(queryset, 20).get_page(request.GET.get("page"))
+
+
+# --- The learner's side ------------------------------------------------------------------------------------------
+
+
+@learner_required
+def learner_list(request):
+    """视同申报: my claims with the cross filters, and 新增申报."""
+    filters = FilterForm(request.GET or None)
+    claims = filters.apply(Declaration.objects.filter(user=request.user).prefetch_related("attachments"))
+    return render(request, "declarations/list.html", {"filters": filters, "page": _page(request, claims),
+                                                       "menu": "declarations"})  # fmt: skip
+
+
+def _claim_form(request, declaration=None):
+    form = DeclarationForm(request.POST or None, instance=declaration)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in DeclarationForm.Meta.fields}
+        uploads = request.FILES.getlist("attachments")
+        try:
+            if declaration is None:
+                declaration = services.file_claim(user=request.user, data=data, uploads=uploads, request=request)
+                messages.success(request, SUBMITTED)
+            else:
+                remove = [int(x) for x in request.POST.getlist("remove") if x.isdigit()]
+                services.update_claim(declaration=declaration, data=data, uploads=uploads, remove_ids=remove,
+                                      request=request)  # fmt: skip
+                messages.success(request, "申报已修改。" + SUBMITTED[5:])
+            return redirect("declarations:detail", pk=declaration.pk)
+        except DeclarationError as exc:
+            form.add_error(None, exc.message)
+    year = services.current_year_or_none()
+    return render(request, "declarations/form.html", {"form": form, "declaration": declaration, "year": year,
+                                                       "menu": "declarations"})  # fmt: skip
+
+
+@learner_required
+def learner_new(request):
+    return _claim_form(request)
+
+
+@learner_required
+def learner_edit(request, pk):
+    declaration = get_object_or_404(Declaration, pk=pk, user=request.user)
+    if not declaration.editable:
+        messages.error(request, "只有待审核的申报可以修改。")
+        return redirect("declarations:detail", pk=pk)
+    return _claim_form(request, declaration)
+
+
+@learner_required
+def learner_detail(request, pk):
+    declaration = get_object_or_404(Declaration.objects.prefetch_related("attachments"), pk=pk, user=request.user)
+    return render(request, "declarations/detail.html", {"declaration": declaration, "menu": "declarations"})
+
+
+@learner_required
+@require_POST
+def learner_withdraw(request, pk):
+    declaration = get_object_or_404(Declaration, pk=pk, user=request.user)
+    try:
+        services.withdraw_claim(declaration=declaration, request=request)
+        messages.success(request, "申报已撤回。")
+    except DeclarationError as exc:
+        messages.error(request, exc.message)
+    return redirect("declarations:detail", pk=pk)
+
+
+def attachment(request, pk):
+    """An attachment, for its learner, or a reviewer whose scope holds the learner; everyone else 404."""
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404
+    attachments = Attachment.objects.select_related("declaration__user")
+    if user.is_learner:
+        item = get_object_or_404(attachments, pk=pk, declaration__user=user)
+    elif user.is_staff and user.role in (Role.PROVINCE, Role.CITY):
+        item = get_object_or_404(scope(attachments, user, "declaration__user"), pk=pk)
+        record(Event.ATTACHMENT_VIEW, request=request, obj=item.declaration, attachment=item.pk)
+    else:
+        raise Http404
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'none'; sandbox"
+    return response
+
+
+# --- The city office's review ------------------------------------------------------------------------------------
+
+
+@staff_required(Role.CITY)
+def review_list(request):
+    """视同申报审核: the claims of the office's own city's learners (the province: all), filtered as the learner's."""
+    filters = FilterForm(request.GET or None)
+    claims = filters.apply(scope(Declaration.objects.select_related("user__city"), request.user))
+    page = _page(request, claims)
+    duplicates = services.duplicate_ids(page.object_list)
+    return render(request, "declarations/review_list.html", {"filters": filters, "page": page,
+                                                              "duplicates": duplicates,
+                                                              "office_menu": "declarations"})  # fmt: skip
+
+
+@staff_required(Role.CITY)
+def review_detail(request, pk):
+    declaration = get_object_or_404(
+        scope(Declaration.objects.select_related("user__city", "year", "reviewed_by"), request.user), pk=pk
+    )
+    approve_form, reason_form = ApproveForm(prefix="approve"), ReasonForm(prefix="reason")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "approve":
+                approve_form = ApproveForm(request.POST, prefix="approve")
+                if approve_form.is_valid():
+                    services.approve(declaration=declaration, hours=approve_form.cleaned_data["hours"],
+                                     reviewer=request.user, note=approve_form.cleaned_data["note"],
+                                     request=request)  # fmt: skip
+                    messages.success(request, "已通过，学时已计入该学员本年度的学时记录。")
+                    return redirect("declarations:review_detail", pk=pk)
+            elif action in ("reject", "reverse"):
+                reason_form = ReasonForm(request.POST, prefix="reason")
+                if reason_form.is_valid():
+                    handler = services.reject if action == "reject" else services.reverse_approval
+                    handler(declaration=declaration, reviewer=request.user, reason=reason_form.cleaned_data["reason"],
+                            request=request)  # fmt: skip
+                    messages.success(request, "已驳回。" if action == "reject" else "已撤销审批，学时已冲销。")
+                    return redirect("declarations:review_detail", pk=pk)
+        except DeclarationError as exc:
+            messages.error(request, exc.message)
+    context = {
+        "declaration": declaration,
+        "attachments": declaration.attachments.all(),
+        "duplicate": declaration.pk in services.duplicate_ids([declaration]),
+        "type_cap": services.type_cap(declaration),
+        "year_room": services.year_room(declaration),
+        "approve_form": approve_form,
+        "reason_form": reason_form,
+        "office_menu": "declarations",
+    }
+    return render(request, "declarations/review_detail.html", context)
