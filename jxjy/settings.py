@@ -92,6 +92,13 @@ INSTALLED_APPS = [
     "jxjy.credits",
     "jxjy.exams",
     "jxjy.certificates",
+    "jxjy.declarations",
+    "jxjy.facetoface",
+    "jxjy.office",
+    "jxjy.content",
+    "jxjy.learnerdesk",
+    "jxjy.invoices",
+    "jxjy.reports",
     "jxjy.orders",
     "jxjy.payments",
     "jxjy.portal",
@@ -275,6 +282,7 @@ CELERY_BEAT_SCHEDULE = {
     "query-pending-payments": {"task": "jxjy.payments.tasks.query_pending_payments", "schedule": 300},
     "flush-playback-state": {"task": "jxjy.learning.tasks.flush_playback_state", "schedule": 10},
     "close-overdue-exams": {"task": "jxjy.exams.tasks.close_overdue_attempts", "schedule": 30},
+    "lapse-waiting-bookings": {"task": "jxjy.facetoface.tasks.lapse_waiting_bookings", "schedule": 3600},
 }
 
 # Learning-time integrity (DESIGN.md §7)
@@ -363,3 +371,29 @@ CERTIFICATE_VERIFY_RATE_PER_IP_MINUTE = env_int("CERTIFICATE_VERIFY_RATE_PER_IP_
 
 # 在线考试
 EXAM_GRACE_SECONDS = 30  # a submission this late after the deadline (a slow network) is still taken
+
+# --- Back-office staff sign-in (issue 7): TOTP second factor, staff password policy, one staff sign-in ---
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp"]
+# OTPMiddleware marks request.user verified; StaffSecurityMiddleware sends /admin/ and /office/ through the
+# staff sign-in, the second factor and the forced password change (after the idle-timeout middleware).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1, "django_otp.middleware.OTPMiddleware")  # fmt: skip
+MIDDLEWARE.insert(MIDDLEWARE.index("jxjy.accounts.middleware.SessionTimeoutMiddleware") + 1, "jxjy.office.middleware.StaffSecurityMiddleware")  # fmt: skip
+AUTH_PASSWORD_VALIDATORS += [{"NAME": "jxjy.office.validators.StaffPasswordValidator", "OPTIONS": {"min_length": 12}}]
+AXES_LOCKOUT_CALLABLE = "jxjy.office.views.lockout"  # the staff page for /office/login/, the learner page elsewhere
+OTP_TOTP_ISSUER = "江苏工勤继续教育"
+OTP_TOTP_THROTTLE_FACTOR = 0  # wrong codes are counted and locked by jxjy.office.security (5 → 30 min)
+STAFF_OTP_MAX_FAILURES = 5
+STAFF_OTP_LOCK = timedelta(minutes=30)
+STAFF_PASSWORD_MAX_AGE = timedelta(days=env_int("STAFF_PASSWORD_MAX_AGE_DAYS", 90))
+# --- end back-office staff sign-in ---
+
+# --- invoices (发票, 财务 desk, 单位统一报名缴费) ---
+INVOICE_REQUEST_DAYS = env_int("INVOICE_REQUEST_DAYS", 90)  # an invoice may be asked for within 90 days of payment
+INVOICE_PDF_MAX_BYTES = 5 * 1024 * 1024
+UNIT_ORDER_MAX_ROWS = env_int("UNIT_ORDER_MAX_ROWS", 300)
+# --- end invoices ---
+
+# --- content (课程管理, issue 7) ---
+# The largest courseware video accepted (bytes); nginx's client_max_body_size must allow it too.
+CONTENT_VIDEO_MAX_BYTES = env_int("CONTENT_VIDEO_MAX_BYTES", 2 * 1024 * 1024 * 1024)
+# --- end content ---

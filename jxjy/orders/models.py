@@ -114,6 +114,11 @@ class OrderLine(models.Model):
     title = models.CharField("班级名称", max_length=100)
     fee = models.DecimalField("费用（元）", **MONEY)
     hours = models.DecimalField("要求学时", max_digits=5, decimal_places=1)
+    # 单位统一报名缴费: the listed staff member this line enrolls; blank means the order's own learner.
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="参训学员", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="unit_order_lines",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "订单明细"
@@ -121,3 +126,8 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.title} ¥{self.fee}"
+
+    @property
+    def learner_user_id(self):
+        """Who studies this line: the listed staff member of a unit order, else the buyer."""
+        return self.learner_id or self.order.user_id

@@ -16,6 +16,10 @@ from jxjy.learning import services as learning
 from .models import Order, OrderLine, OrderStatus, PreEnrollment
 
 
+def facetoface_taken(year) -> str:
+    return f"您已报名{year}年度面授班，不能再报名网络班。如需改报网络班，请先在“面授班”中取消报名。"
+
+
 class OrderError(Exception):
     def __init__(self, message):
         super().__init__(message)
@@ -69,6 +73,8 @@ def check_orderable(user, classes, now=None) -> None:
                 raise OrderError(
                     f"“{training_class.title}”已在您的订单 {line.order.number} 中（{state}），请到“我的订单”查看。"
                 )
+        if claim.source == YearClaimSource.FACE_TO_FACE:
+            raise OrderError(facetoface_taken(training_class.year_id))
         raise OrderError(YearTaken(training_class.year_id).message)
 
 
@@ -104,7 +110,10 @@ def place_order(*, user, class_ids, invoice: dict, actor=None) -> Order:
         try:
             claim_year(user=user, year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk)
         except YearTaken as exc:
-            raise OrderError(exc.message) from None
+            held = YearClaim.objects.filter(user=user, year_id=line.year).values_list("source", flat=True).first()
+            raise OrderError(
+                facetoface_taken(line.year) if held == YearClaimSource.FACE_TO_FACE else exc.message
+            ) from None
     remove_from_pre_enrollment(user=user, class_ids=[c.pk for c in classes])
     record(Event.ORDER_PLACE, actor=actor or user, obj=order, number=order.number, amount=str(order.amount))
     return order
@@ -138,10 +147,17 @@ def transition(order: Order, to: str, *, actor=None, reason: str = "") -> Order:
             for line in order.lines.all():
                 if to == OrderStatus.REFUNDED:
                     learning.close_enrollment_for_refund(line=line, actor=actor)
-                release_year(user=order.user, year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk)
+                release_year(
+                    user=_learner(order, line), year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk
+                )
         order.save(update_fields=fields)
         record(Event.ORDER_TRANSITION, actor=actor, obj=order, before=before, after=to, reason=reason)
     return order
+
+
+def _learner(order, line):
+    """Who a line enrolls: the listed staff member of a 单位统一报名 order, else the buyer."""
+    return line.learner if line.learner_id else order.user
 
 
 def _reclaim_years(order):
@@ -149,7 +165,9 @@ def _reclaim_years(order):
     for line in order.lines.all():
         if not YearClaim.objects.filter(source=YearClaimSource.ONLINE, source_id=line.pk).exists():
             try:
-                claim_year(user=order.user, year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk)
+                claim_year(
+                    user=_learner(order, line), year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk
+                )
             except YearTaken as exc:
                 raise IllegalTransition(exc.message) from None
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from jxjy.accounts.decorators import learner_required
 from jxjy.accounts.models import Grade
-from jxjy.catalog.models import TrainingClass, TrainingYear
+from jxjy.catalog.models import TrainingClass, TrainingYear, YearClaimSource
 from jxjy.catalog.services import claimed_years
 
 from . import services
@@ -58,7 +58,8 @@ def class_list(request):
         elif not training_class.is_open(now):
             status, label = "closed", "已截止" if now >= training_class.enroll_end else "未开始"
         elif training_class.year_id in held:
-            status, label = "year_taken", "本年度已报其他班"
+            taken_by = "面授班" if held[training_class.year_id] == YearClaimSource.FACE_TO_FACE else "其他班"
+            status, label = "year_taken", f"本年度已报{taken_by}"
         else:
             status, label = "open", "可报名"
         cards.append({"c": training_class, "status": status, "label": label, "in_list": training_class.pk in in_list})

@@ -11,4 +11,6 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("a11y/", views.toggle_a11y, name="a11y"),
     path("healthz", views.healthz, name="healthz"),
+    # Pages that name no icon (the admin's) make browsers ask for /favicon.ico.
+    path("favicon.ico", views.favicon),
 ]

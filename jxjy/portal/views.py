@@ -79,3 +79,13 @@ def healthz(request):
     from django.http import HttpResponse
 
     return HttpResponse("ok", content_type="text/plain")
+
+
+def favicon(request):
+    """Pages that name no icon (the admin's) make browsers ask for /favicon.ico: the logo (resolved per request,
+    so production's hashed static name is used)."""
+    from django.templatetags.static import static
+
+    response = redirect(static("img/logo.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

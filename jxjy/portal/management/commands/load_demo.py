@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from jxjy.accounts.models import City, Grade, Role, User, id_number_index
 from jxjy.catalog.models import Category, Chapter, Course, Courseware, Question, TrainingClass, TrainingYear
+from jxjy.facetoface.models import FaceToFaceClass
 from jxjy.lib.idcard import check_char, gender_of
 from jxjy.orders.models import Order
 from jxjy.portal.demo_questions import QUESTIONS
@@ -169,6 +170,30 @@ def load_catalog():
             training_class.courses.set(course for course, grades in courses if grades is None or grade in grades)
 
 
+FACETOFACE = [
+    # city code, title, venue, days from today, capacity
+    ("320100", "南京市工勤人员继续教育面授班（第一期）", "南京市玄武区北京东路 41 号 省级机关培训中心 3 楼", 14, 60),
+    ("320100", "南京市工勤人员继续教育面授班（第二期）", "南京市鼓楼区中山北路 100 号 市级机关培训中心", 28, 2),
+    ("320500", "苏州市工勤人员继续教育面授班", "苏州市姑苏区三香路 998 号 市机关事务培训中心 2 楼", 21, 40),
+    ("320300", "徐州市工勤人员继续教育面授班", "徐州市云龙区和平路 50 号 市委党校 1 号楼", 35, 30),
+]
+
+
+def load_facetoface():
+    """面授班 of the current year in several cities, each run by its city office (one with 2 seats: 候补)."""
+    from datetime import timedelta
+
+    training_year = TrainingYear.objects.get(year=timezone.localdate().year)
+    for city, title, venue, days, capacity in FACETOFACE:
+        start = timezone.localdate() + timedelta(days=days)
+        FaceToFaceClass.objects.create(
+            year=training_year, city_id=city, title=title, venue=venue, start_date=start,
+            end_date=start + timedelta(days=1), capacity=capacity, public_hours=training_year.public_hours,
+            professional_hours=training_year.professional_hours, elective_hours=training_year.elective_hours,
+            contact="025-83270000" if city == "320100" else "",
+        )  # fmt: skip
+
+
 def demo_id(first17: str) -> str:
     return first17 + check_char(first17)
 
@@ -219,6 +244,7 @@ class Command(BaseCommand):
                 lambda: Order.objects.filter(user__username=demo_username("李娜")).exists(),
                 load_demo_completed_class,
             ),  # fmt: skip
+            ("面授班", lambda: FaceToFaceClass.objects.exists(), load_facetoface),
             (
                 "工作人员权限",
                 lambda: User.objects.filter(username="finance", user_permissions__isnull=False).exists(),
