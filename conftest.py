@@ -164,3 +164,26 @@ def make_catalog(years=(2025, 2026)):
 @pytest.fixture
 def catalog(db):
     return make_catalog()
+
+
+def staff_client(user):
+    """A test client signed in as a staff member, past the back office's second factor: a confirmed TOTP
+    device and a session verified with it the way django-otp's login() records it, and a fresh password
+    (a never-changed staff password must otherwise be changed first)."""
+    from django.test import Client
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from jxjy.accounts.models import User
+
+    User.objects.filter(pk=user.pk, password_changed_at__isnull=True).update(password_changed_at=timezone.now())
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="动态码", confirmed=True)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "django.forms",
     "axes",
     "captcha",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "jxjy.lib",
     "jxjy.audit",
     "jxjy.accounts",
@@ -114,8 +116,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "jxjy.accounts.middleware.SessionTimeoutMiddleware",
+    "jxjy.office.middleware.StaffSecurityMiddleware",
     "jxjy.accounts.middleware.MobileRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -319,8 +323,6 @@ STORAGES = {
         )
     },
 }
-if env("AWS_STORAGE_BUCKET_NAME"):
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -373,11 +375,9 @@ CERTIFICATE_VERIFY_RATE_PER_IP_MINUTE = env_int("CERTIFICATE_VERIFY_RATE_PER_IP_
 EXAM_GRACE_SECONDS = 30  # a submission this late after the deadline (a slow network) is still taken
 
 # --- Back-office staff sign-in (issue 7): TOTP second factor, staff password policy, one staff sign-in ---
-INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp"]
-# OTPMiddleware marks request.user verified; StaffSecurityMiddleware sends /admin/ and /office/ through the
-# staff sign-in, the second factor and the forced password change (after the idle-timeout middleware).
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1, "django_otp.middleware.OTPMiddleware")  # fmt: skip
-MIDDLEWARE.insert(MIDDLEWARE.index("jxjy.accounts.middleware.SessionTimeoutMiddleware") + 1, "jxjy.office.middleware.StaffSecurityMiddleware")  # fmt: skip
+# (django_otp and its TOTP plugin are in INSTALLED_APPS; OTPMiddleware marks request.user verified and
+# StaffSecurityMiddleware sends /admin/ and /office/ through the staff sign-in, the second factor and the forced
+# password change — both in MIDDLEWARE above.)
 AUTH_PASSWORD_VALIDATORS += [{"NAME": "jxjy.office.validators.StaffPasswordValidator", "OPTIONS": {"min_length": 12}}]
 AXES_LOCKOUT_CALLABLE = "jxjy.office.views.lockout"  # the staff page for /office/login/, the learner page elsewhere
 OTP_TOTP_ISSUER = "江苏工勤继续教育"
@@ -397,3 +397,23 @@ UNIT_ORDER_MAX_ROWS = env_int("UNIT_ORDER_MAX_ROWS", 300)
 # The largest courseware video accepted (bytes); nginx's client_max_body_size must allow it too.
 CONTENT_VIDEO_MAX_BYTES = env_int("CONTENT_VIDEO_MAX_BYTES", 2 * 1024 * 1024 * 1024)
 # --- end content ---
+
+# --- Deployment (issue 7, reports/deployment): media on S3-compatible object storage ---------------------------
+# django-storages reads its bucket and credentials from these options (not from the environment), so pass them.
+# Needs `django-storages[s3]` installed (README "Deployment"); objects stay private, every URL is signed.
+if env("AWS_STORAGE_BUCKET_NAME"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env("AWS_S3_REGION_NAME") or None,
+            "access_key": env("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600),
+            "file_overwrite": False,
+        },
+    }
+# --- end Deployment -------------------------------------------------------------------------------------------

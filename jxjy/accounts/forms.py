@@ -151,6 +151,18 @@ class ResetFinishForm(SetPasswordMixin):
         return self.user
 
 
+class ResetWithCodeForm(SetPasswordMixin):
+    """找回密码 → 已收到验证码: the code the city office had sent, with the learner's name and ID number."""
+
+    name = NameField()
+    id_number = IdNumberField()
+    sms_code = SmsCodeField()
+    field_order = ["name", "id_number", "sms_code", "new_password1", "new_password2"]
+
+    def password_user(self):
+        return User(name=self.cleaned_data.get("name", ""), id_number=self.cleaned_data.get("id_number", ""))
+
+
 class CompleteMobileForm(forms.Form):
     mobile = MobileField()
     sms_code = SmsCodeField()

@@ -40,7 +40,8 @@ class SessionTimeoutMiddleware:
                     # Scripts (the player's heartbeat later) must stop at once, not follow a redirect.
                     return JsonResponse({"error": "登录已过期，请重新登录。"}, status=401)
                 messages.info(request, "您长时间未操作，为保护账号安全已自动退出，请重新登录。")
-                return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.path})}")
+                sign_in = "accounts:login" if user.is_learner else "office:login"
+                return redirect(f"{reverse(sign_in)}?{urlencode({'next': request.path})}")
             if now - last_seen >= 60 or LAST_SEEN not in session:
                 session[LAST_SEEN] = now
         return self.get_response(request)

@@ -140,11 +140,17 @@ def verify_sms_code(*, mobile: str, purpose: str, code: str, request=None) -> bo
 def register_learner(*, name, id_number, mobile, password, code, request) -> User:
     """Create a learner after the SMS code proves the mobile; the ID number and mobile must be free.
 
-    The reply to a taken ID number or mobile is one message that names neither, given only
-    after the code is verified, so probing needs a real phone for each try.
+    A learner pre-registered from a unit's roster (no usable password, no mobile yet) is activated instead:
+    the same ID number and name, and the account takes the password, mobile and consent. An account that was
+    ever activated stays a duplicate. The reply to a taken ID number or mobile is one message that names
+    neither, given only after the code is verified, so probing needs a real phone for each try.
     """
     if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.REGISTER, code=code, request=request):
         raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
+    activated = _activate_pre_registered(name=name, id_number=id_number, mobile=mobile, password=password,
+                                         request=request)  # fmt: skip
+    if activated is not None:
+        return activated
     user = User(
         username=id_number_index(id_number),
         name=name,
@@ -175,6 +181,46 @@ def register_learner(*, name, id_number, mobile, password, code, request) -> Use
         )
         if not taken:
             raise
+        record(Event.REGISTER, request=request, result="refused", reason="taken")
+        raise AccountError(TAKEN_MESSAGE) from None
+    return user
+
+
+def is_pre_registered(user: User) -> bool:
+    """Imported from a unit's roster and never activated: no usable password, no verified mobile, no consent."""
+    return (
+        user.role == Role.LEARNER
+        and user.is_active
+        and not user.has_usable_password()
+        and user.mobile_verified_at is None
+        and user.privacy_consent_at is None
+        and user.last_login is None
+    )
+
+
+def _activate_pre_registered(*, name, id_number, mobile, password, request) -> User | None:
+    """Activate the roster account of `id_number` by registration; None when there is none to activate.
+    The name must be the roster's; a mismatch, or a mobile used by another account, is the usual refusal."""
+    index = id_number_index(id_number)
+    if not User.objects.filter(username=index, role=Role.LEARNER, password__startswith="!").exists():
+        return None  # the common case costs one indexed lookup
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().filter(username=index).first()
+            if user is None or not is_pre_registered(user):
+                return None  # activated meanwhile: the normal path refuses it as taken
+            mobile_taken = User.objects.filter(mobile_index=mobile_index(mobile)).exclude(pk=user.pk).exists()
+            if user.name != name or mobile_taken:
+                raise IntegrityError("taken")
+            user.set_mobile(mobile)
+            user.set_password(password)
+            user.password_changed_at = user.privacy_consent_at = timezone.now()
+            user.privacy_policy_version = PRIVACY_POLICY_VERSION
+            fields = ["mobile", "mobile_index", "mobile_verified_at", "password", "password_changed_at",
+                      "privacy_consent_at", "privacy_policy_version"]  # fmt: skip
+            user.save(update_fields=fields)
+            record(Event.REGISTER, actor=user, request=request, obj=user, activated=True)
+    except IntegrityError:
         record(Event.REGISTER, request=request, result="refused", reason="taken")
         raise AccountError(TAKEN_MESSAGE) from None
     return user
@@ -231,6 +277,39 @@ def finish_password_reset(*, ticket: dict, code: str, password: str, request) ->
     axes_reset(username=user.username)
     _notify(user, "您的账号密码已通过“找回密码”重置。如非本人操作，请立即联系所在地市工考办。")
     return user
+
+
+def send_assisted_reset_code(*, learner: User, actor: User, request) -> None:
+    """工考办发起密码重置: a 找回密码 code goes to the learner's own verified mobile, with how to use it; the staff
+    member never sees the code or a password. The learner sets the new password at 找回密码 → 输入验证码."""
+    if not learner.is_learner or not learner.mobile or learner.mobile_verified_at is None:
+        raise AccountError("该学员尚未绑定手机号，无法发送重置验证码。请学员通过“新用户注册”激活账号。")
+    with transaction.atomic():
+        code = _issue_code(learner.mobile_index, SmsPurpose.RESET, request=request)
+        record(Event.LEARNER_RESET, actor=actor, request=request, obj=learner, mobile=learner.mobile_masked)
+    minutes = int(settings.SMS_CODE_TTL.total_seconds() // 60)
+    text = (f"【工勤继续教育】所在地市工考办已为您发起密码重置，验证码 {code}，{minutes} 分钟内有效。"
+            f"请在登录页点击“找回密码”→“已收到工考办发送的验证码”，填写姓名、身份证号和验证码后设置新密码。"
+            f"请勿告诉他人。")  # fmt: skip
+    try:
+        send_sms(learner.mobile, "code", {"code": code}, text)
+    except SmsError:
+        logger.exception("SMS code delivery failed")
+        record(Event.SMS_SEND, request=request, result="failed", purpose=SmsPurpose.RESET, mobile=learner.mobile_masked)
+        raise AccountError("短信发送失败，请稍后再试。") from None
+    record(Event.SMS_SEND, request=request, purpose=SmsPurpose.RESET, mobile=learner.mobile_masked)
+
+
+def finish_assisted_reset(*, name: str, id_number: str, code: str, password: str, request) -> User:
+    """The learner's side of 工考办发起密码重置: name, ID number and the received code set a new password.
+    An unmatched name or ID number fails exactly like a wrong code."""
+    user = User.objects.filter(username=id_number_index(id_number), role=Role.LEARNER).first()
+    matched = user is not None and user.name == name and user.mobile_verified_at is not None and user.is_active
+    ticket = {
+        "index": user.mobile_index if matched else crypto.blind_index(id_number, "reset_decoy"),
+        "user_id": user.pk if matched else None,
+    }
+    return finish_password_reset(ticket=ticket, code=code, password=password, request=request)
 
 
 def validate_new_password(password: str, user: User) -> None:

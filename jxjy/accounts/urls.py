@@ -10,6 +10,7 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("password/reset/", views.password_reset, name="password_reset"),
     path("password/reset/verify/", views.password_reset_verify, name="password_reset_verify"),
+    path("password/reset/code/", views.password_reset_code, name="password_reset_code"),
     path("account/send-code/", views.send_code, name="send_code"),
     path("account/mobile/", views.complete_mobile, name="complete_mobile"),
     path("account/settings/", views.settings_profile, name="settings_profile"),

@@ -30,6 +30,7 @@ from .forms import (
     RegisterForm,
     ResetFinishForm,
     ResetStartForm,
+    ResetWithCodeForm,
     SendCodeForm,
 )
 from .models import Address, SmsPurpose, User, id_number_index
@@ -233,6 +234,24 @@ def password_reset_verify(request):
     return render(
         request, "accounts/password_reset_verify.html", {"form": form, "mobile_masked": ticket["mobile_masked"]}
     )
+
+
+@sensitive_post_parameters("new_password1", "new_password2", "sms_code", "id_number", "name")
+@never_cache
+def password_reset_code(request):
+    """找回密码 with a code the city office had sent (工考办发起密码重置)."""
+    form = ResetWithCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.finish_assisted_reset(name=data["name"], id_number=data["id_number"], code=data["sms_code"],
+                                           password=data["new_password1"], request=request)  # fmt: skip
+        except AccountError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, "密码已重置，请使用新密码登录。")
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_code.html", {"form": form})
 
 
 # --- 完善手机信息 ---------------------------------------------------------------------------------

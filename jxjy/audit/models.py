@@ -19,6 +19,13 @@ class Event(models.TextChoices):
     SMS_SEND = "sms_send", "发送短信验证码"
     SMS_VERIFY = "sms_verify", "校验短信验证码"
     ACCESS_DENIED = "access_denied", "越权访问"
+    OTP_ENROL = "otp_enrol", "绑定动态码"
+    OTP_VERIFY = "otp_verify", "校验动态码"
+    OTP_RESET = "otp_reset", "重置动态码"
+    LEARNER_SEARCH = "learner_search", "查询学员"
+    LEARNER_VIEW = "learner_view", "查看学员信息"
+    LEARNER_RESET = "learner_reset", "工考办发起密码重置"
+    LEARNER_IMPORT = "learner_import", "导入单位花名册"
     ORDER_PLACE = "order_place", "提交订单"
     ORDER_TRANSITION = "order_transition", "订单状态变更"
     PAYMENT_START = "payment_start", "发起支付"
@@ -26,6 +33,11 @@ class Event(models.TextChoices):
     PAYMENT_QUERY = "payment_query", "支付查询"
     PAYMENT_FLAG = "payment_flag", "异常支付标记"
     REFUND = "refund", "退款"
+    INVOICE_REQUEST = "invoice_request", "申请开票"
+    INVOICE_ISSUE = "invoice_issue", "开具发票"
+    INVOICE_VOID = "invoice_void", "作废发票"
+    INVOICE_DOWNLOAD = "invoice_download", "下载电子发票"
+    UNIT_ORDER_PLACE = "unit_order_place", "单位统一报名下单"
     ENROLLMENT_OPEN = "enrollment_open", "开通班级"
     ENROLLMENT_REFUND = "enrollment_refund", "班级退款关闭"
     ENROLLMENT_COMPLETE = "enrollment_complete", "班级结业"
@@ -33,6 +45,27 @@ class Event(models.TextChoices):
     EXAM_SUBMIT = "exam_submit", "交卷"
     CERTIFICATE_ISSUE = "certificate_issue", "证书签发"
     CERTIFICATE_REVOKE = "certificate_revoke", "证书撤销"
+    DECLARATION_FILE = "declaration_file", "视同申报提交"
+    DECLARATION_EDIT = "declaration_edit", "视同申报修改"
+    DECLARATION_WITHDRAW = "declaration_withdraw", "视同申报撤回"
+    DECLARATION_APPROVE = "declaration_approve", "视同申报通过"
+    DECLARATION_REJECT = "declaration_reject", "视同申报驳回"
+    DECLARATION_REVERSE = "declaration_reverse", "视同申报撤销审批"
+    ATTACHMENT_VIEW = "attachment_view", "查看申报附件"
+    FACETOFACE_BOOK = "facetoface_book", "报名面授"
+    FACETOFACE_CANCEL = "facetoface_cancel", "取消面授报名"
+    FACETOFACE_PROMOTE = "facetoface_promote", "面授候补转为报名"
+    FACETOFACE_CLASS_SAVE = "facetoface_class_save", "面授班新建或修改"
+    FACETOFACE_ATTENDANCE = "facetoface_attendance", "面授考勤登记"
+    FACETOFACE_EXPORT = "facetoface_export", "导出面授报名名单"
+    REPORT_EXPORT = "report_export", "导出统计报表"
+    AUDIT_VIEW = "audit_view", "查看审计日志"
+    AUDIT_EXPORT = "audit_export", "导出审计日志"
+    QUESTION_EXPORT = "question_export", "导出题库"
+    QUESTION_IMPORT = "question_import", "导入题库"
+    VIDEO_TRANSCODE = "video_transcode", "课件视频转码"
+    VIDEO_UPLOAD = "video_upload", "上传课件视频"
+    CONTENT_SAVE = "content_save", "课程内容新建或修改"
 
 
 class AuditRecord(models.Model):
@@ -64,7 +97,11 @@ class AuditRecord(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "审计日志"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["actor", "-at"])]
+        indexes = [
+            models.Index(fields=["actor", "-at"]),
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["actor_city", "-at"]),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_event_display()}"

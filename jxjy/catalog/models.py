@@ -164,6 +164,12 @@ def courseware_upload_to(instance, filename):
     return f"coursewares/{uuid.uuid4().hex}.mp4"
 
 
+def courseware_poster_upload_to(instance, filename):
+    import uuid
+
+    return f"coursewares/{uuid.uuid4().hex}.jpg"
+
+
 class Chapter(models.Model):
     course = models.ForeignKey(Course, verbose_name="课程", on_delete=models.CASCADE, related_name="chapters")
     title = models.CharField("章节名称", max_length=100)
@@ -185,6 +191,7 @@ class Courseware(models.Model):
     order = models.PositiveSmallIntegerField("顺序", default=1)
     video = models.FileField("视频（H.264 MP4）", upload_to=courseware_upload_to)
     duration = models.FloatField("时长（秒）", default=0, validators=[MinValueValidator(0)])
+    poster = models.FileField("封面图（JPEG）", upload_to=courseware_poster_upload_to, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "课件"

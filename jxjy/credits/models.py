@@ -27,7 +27,7 @@ class CreditEntry(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "学时记录"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "year", "category"])]
+        indexes = [models.Index(fields=["user", "year", "category"]), models.Index(fields=["year", "user"])]
         constraints = [models.UniqueConstraint(fields=["source", "source_id"], name="one_entry_per_source")]
 
     def __str__(self):

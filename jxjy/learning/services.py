@@ -13,7 +13,7 @@ from .signals import enrollment_refunded
 def open_enrollment(*, line, actor=None) -> Enrollment:
     """Open the class of a paid order line; safe to call twice (one enrollment per line)."""
     enrollment, created = Enrollment.objects.get_or_create(
-        order_line=line, defaults={"user_id": line.order.user_id, "training_class_id": line.training_class_id}
+        order_line=line, defaults={"user_id": line.learner_user_id, "training_class_id": line.training_class_id}
     )
     if created:
         class_courses(enrollment)  # 公共课 are assigned at once

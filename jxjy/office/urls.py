@@ -6,4 +6,11 @@ app_name = "office"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("otp/enrol/", views.otp_enrol, name="otp_enrol"),
+    path("otp/verify/", views.otp_verify, name="otp_verify"),
+    path("password/", views.password_change, name="password_change"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/<int:pk>/otp-reset/", views.otp_reset, name="otp_reset"),
 ]

@@ -116,13 +116,18 @@ class OrderLine(models.Model):
     hours = models.DecimalField("要求学时", max_digits=5, decimal_places=1)
     # 单位统一报名缴费: the listed staff member this line enrolls; blank means the order's own learner.
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="参训学员", null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name="参训学员",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="unit_order_lines",
     )
 
     class Meta:
         verbose_name = verbose_name_plural = "订单明细"
         ordering = ["year", "id"]
+        indexes = [models.Index(fields=["year"])]  # the year report
 
     def __str__(self):
         return f"{self.title} ¥{self.fee}"

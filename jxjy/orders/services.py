@@ -68,6 +68,8 @@ def check_orderable(user, classes, now=None) -> None:
             continue
         if claim.source == YearClaimSource.ONLINE:
             line = OrderLine.objects.filter(pk=claim.source_id).select_related("order").first()
+            if line and line.order.user_id != user.pk:  # listed in a 单位统一报名 order
+                raise OrderError(f"您已由单位统一报名{training_class.year_id}年度的班级，请联系单位的报名联系人。")
             if line and line.training_class_id == training_class.pk:
                 state = "待支付" if line.order.status == OrderStatus.PENDING else "已支付"
                 raise OrderError(
@@ -165,9 +167,7 @@ def _reclaim_years(order):
     for line in order.lines.all():
         if not YearClaim.objects.filter(source=YearClaimSource.ONLINE, source_id=line.pk).exists():
             try:
-                claim_year(
-                    user=_learner(order, line), year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk
-                )
+                claim_year(user=_learner(order, line), year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk)
             except YearTaken as exc:
                 raise IllegalTransition(exc.message) from None
 

@@ -8,11 +8,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD, make_catalog
+from conftest import make_catalog
+from jxjy.accounts.models import User
 from jxjy.certificates.tests.helpers import enroll
 
 from .conftest import DEFAULT_TIMEOUT_MS, VIEWPORTS, Browsing
-from .steps import at, log_in
+from .steps import at, log_in, staff_log_in
 
 pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -29,15 +30,11 @@ def learner(alice):
 
 
 def staff_session(browser, viewport, live_server, username, step_name):
-    """A back-office user signed in through the staff sign-in page, in a browser of their own."""
+    """A back-office user signed in through the staff sign-in page and the second factor, in a browser of their own."""
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", **VIEWPORTS[viewport])
     page = context.new_page()
     page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    page.goto("/office/declarations/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(at("/office/declarations/"))
+    staff_log_in(page, User.objects.get(username=username), "/office/declarations/")
     browsing = Browsing(page, viewport, live_server.url)
     browsing.snap(step_name)
     return context, browsing

@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD, make_catalog
+from conftest import make_catalog
 from jxjy.credits.models import CreditEntry
 from jxjy.facetoface import services
 from jxjy.facetoface.models import FaceToFaceBooking
@@ -22,7 +22,7 @@ from jxjy.facetoface.tests.helpers import UNIT, make_class
 from jxjy.orders import services as orders
 from jxjy.orders.models import OrderStatus
 
-from .steps import at, log_in, pdf_text
+from .steps import at, log_in, pdf_text, staff_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -115,11 +115,7 @@ def test_the_city_office_creates_a_class_and_marks_attendance(browsing, nanjing_
     running = make_class("320100", start_in=-1, title="南京市面授班（进行中）")
     FaceToFaceBooking.objects.create(face_class=running, user=alice, booked_at=timezone.now() - timedelta(days=9))
     page = browsing.page
-    page.goto("/admin/login/?next=/office/facetoface/")
-    page.get_by_label("用户名").fill(nanjing_reviewer.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(at("/office/facetoface/"))
+    staff_log_in(page, nanjing_reviewer, "/office/facetoface/")
 
     page.get_by_role("link", name="新建面授班").first.click()
     start = timezone.localdate() + timedelta(days=30)

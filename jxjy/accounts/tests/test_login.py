@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
+from conftest import staff_client
 from jxjy.accounts.views import LOCKED_MESSAGE, LOGIN_FAILED_MESSAGE
 from jxjy.audit.models import AuditRecord, Event
 
@@ -158,8 +159,7 @@ def test_admin_unlocks_a_locked_account_and_it_is_audited(client, alice, provinc
     for _ in range(5):
         login(client, alice.id_number, password="Wrong2026x")
     assert login(client, alice.id_number).status_code == 403
-    admin_client = type(client)()
-    admin_client.force_login(province_admin)
+    admin_client = staff_client(province_admin)
     response = admin_client.post(
         "/admin/accounts/user/", {"action": "unlock", "_selected_action": [alice.pk]}, follow=True
     )
@@ -168,8 +168,8 @@ def test_admin_unlocks_a_locked_account_and_it_is_audited(client, alice, provinc
     assert login(client, alice.id_number).status_code == 302
 
 
-def test_admin_shows_numbers_masked(client, alice, bob, province_admin):
-    client.force_login(province_admin)
+def test_admin_shows_numbers_masked(alice, bob, province_admin):
+    client = staff_client(province_admin)
     html = client.get("/admin/accounts/user/").content.decode()
     html += client.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
     assert alice.id_number_masked in html and bob.id_number_masked in html

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
+from conftest import staff_client
 from jxjy.audit.models import AuditRecord, Event
 
 from .helpers import login
@@ -40,10 +41,10 @@ def test_expired_json_request_gets_401(client, alice):
         assert response.status_code == 401
 
 
-def test_staff_idle_for_15_minutes_is_signed_out(client, province_admin):
+def test_staff_idle_for_15_minutes_is_signed_out(province_admin):
     start = timezone.now()
     with freeze_time(start):
-        client.force_login(province_admin)
+        client = staff_client(province_admin)
         assert client.get("/admin/").status_code == 200
     with freeze_time(start + timedelta(minutes=16)):
         assert client.get("/admin/").status_code == 302

@@ -3,6 +3,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.test import RequestFactory
 
+from conftest import staff_client
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.audit.services import record
 
@@ -51,7 +52,7 @@ def test_database_refuses_update_and_delete(alice):
 
 def test_admin_cannot_change_or_delete(client, province_admin, alice):
     entry = record(Event.LOGIN, actor=alice)
-    client.force_login(province_admin)
+    client = staff_client(province_admin)
     assert client.get(f"/admin/audit/auditrecord/{entry.pk}/delete/").status_code == 403
     response = client.post(f"/admin/audit/auditrecord/{entry.pk}/change/", {"result": "x"})
     assert response.status_code == 403

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
+from conftest import staff_client
 from jxjy.accounts.tests.test_concurrency import run_parallel
 from jxjy.credits.models import CreditEntry
 from jxjy.declarations import services
@@ -22,9 +22,9 @@ pytestmark = [
 
 
 def approving(reviewer, declaration, hours):
+    client = staff_client(reviewer)  # signed in (past the second factor) before the threads start
+
     def run():
-        client = Client()
-        client.force_login(reviewer)
         url = reverse("declarations:review_detail", args=[declaration.pk])
         return client.post(url, {"action": "approve", "approve-hours": hours}).status_code
 
@@ -46,7 +46,9 @@ def approving_directly(reviewer, declaration, hours):
 
 def test_simultaneous_approvals_stay_within_the_years_cap(alice, nanjing_reviewer, province_admin):
     claims = [
-        filed(alice, title=f"研修{i}", hours_claimed="3", start_date=f"2026-09-{i + 1:02}", end_date=f"2026-09-{i + 1:02}")
+        filed(
+            alice, title=f"研修{i}", hours_claimed="3", start_date=f"2026-09-{i + 1:02}", end_date=f"2026-09-{i + 1:02}"
+        )
         for i in range(12)
     ]
     reviewers = [nanjing_reviewer, province_admin] * 6

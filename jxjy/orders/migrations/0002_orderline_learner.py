@@ -6,16 +6,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0001_initial'),
+        ("orders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='orderline',
-            name='learner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='unit_order_lines', to=settings.AUTH_USER_MODEL, verbose_name='参训学员'),
+            model_name="orderline",
+            name="learner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="unit_order_lines",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="参训学员",
+            ),
         ),
     ]

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
+from conftest import staff_client
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.catalog.models import YearClaim
 from jxjy.learning.models import Enrollment, EnrollmentStatus
@@ -270,7 +271,7 @@ def test_refund_through_the_admin_action(client, learner, order, province_admin)
     payment, _ = start(learner, order)
     MockBankTrade.objects.filter(out_trade_no=payment.number).update(status="SUCCESS")
     notify(Client(), body_for(payment))
-    client.force_login(province_admin)
+    client = staff_client(province_admin)
     response = client.post(
         "/admin/payments/payment/", {"action": "refund", "_selected_action": [payment.pk]}, follow=True
     )

@@ -1,0 +1,115 @@
+"""学员管理: finding a learner in the office's scope, what the detail page shows, and the staff actions on an account.
+
+Scope is applied in the query: a 市工考办 only ever queries its own city's learners, the province all of them."""
+
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Sum
+
+from jxjy.accounts import services as account_services
+from jxjy.accounts.models import Role, User, id_number_index, mobile_index
+from jxjy.audit.models import AuditRecord, Event
+from jxjy.audit.services import record
+
+TRAIL_LIMIT = 50
+
+
+def learners_for(staff):
+    """The learner accounts `staff` may see (the same rule as jxjy.office.access.scope, on User itself)."""
+    learners = User.objects.filter(role=Role.LEARNER)
+    if staff.role == Role.PROVINCE:
+        return learners
+    if staff.role == Role.CITY and staff.city_id:
+        return learners.filter(city_id=staff.city_id)
+    return learners.none()
+
+
+def search_learners(staff, criteria: dict):
+    """The learners matching every given criterion. `criteria` holds blind indexes, never an ID number or mobile:
+    an equality lookup on the keyed index, never decrypt-and-scan."""
+    found = learners_for(staff).select_related("city")
+    if criteria.get("name"):
+        found = found.filter(name__contains=criteria["name"])
+    if criteria.get("id_index"):
+        found = found.filter(username=criteria["id_index"])
+    if criteria.get("mobile_index"):
+        found = found.filter(mobile_index=criteria["mobile_index"])
+    if criteria.get("city") and staff.role == Role.PROVINCE:
+        found = found.filter(city_id=criteria["city"])
+    if criteria.get("work_unit"):
+        found = found.filter(work_unit__contains=criteria["work_unit"])
+    return found.order_by("-date_joined", "-id")
+
+
+def criteria_from(cleaned: dict) -> dict:
+    """What a search form asked, with the personal numbers replaced by their keyed indexes (kept in the session)."""
+    return {
+        "name": cleaned.get("name") or "",
+        "id_index": id_number_index(cleaned["id_number"]) if cleaned.get("id_number") else "",
+        "mobile_index": mobile_index(cleaned["mobile"]) if cleaned.get("mobile") else "",
+        "city": cleaned["city"].code if cleaned.get("city") else "",
+        "work_unit": cleaned.get("work_unit") or "",
+    }
+
+
+def failed_logins(learner) -> int:
+    """Failed sign-ins counted by django-axes for the account (a lock from AXES_FAILURE_LIMIT on)."""
+    return AccessAttempt.objects.filter(username=learner.username).aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+def is_locked(learner) -> bool:
+    return failed_logins(learner) >= settings.AXES_FAILURE_LIMIT
+
+
+def learner_file(learner) -> dict:
+    """Everything the detail page shows, in a fixed number of queries whatever the learner's history."""
+    from jxjy.credits.models import CreditEntry
+    from jxjy.declarations.models import Declaration
+    from jxjy.facetoface.models import FaceToFaceBooking
+    from jxjy.learning.models import Enrollment
+    from jxjy.learning.services import _overall_percent
+    from jxjy.orders.models import Order
+
+    ledger = {}
+    for row in CreditEntry.objects.filter(user=learner).values("year", "category").annotate(total=Sum("hours")):
+        ledger.setdefault(row["year"], {})[row["category"]] = row["total"]
+    from jxjy.catalog.models import Category
+
+    years = []
+    for year in sorted(ledger, reverse=True):
+        by_category = [(label, ledger[year].get(value) or 0) for value, label in Category.choices]
+        years.append({"year": year, "categories": by_category, "total": sum(h for _, h in by_category)})
+
+    enrollments = list(Enrollment.objects.filter(user=learner).select_related("training_class__year"))
+    for enrollment in enrollments:
+        year = enrollment.training_class.year_id
+        earned = {value: ledger.get(year, {}).get(value) or 0 for value in Category.values}
+        enrollment.percent = _overall_percent(enrollment.training_class, earned)
+    audit_trail = AuditRecord.objects.filter(
+        Q(actor=learner) | Q(object_type=User._meta.label, object_id=str(learner.pk))
+    ).select_related("actor")[:TRAIL_LIMIT]
+    return {
+        "enrollments": enrollments,
+        "orders": Order.objects.filter(user=learner).prefetch_related("lines").order_by("-created_at"),
+        "ledger_years": years,
+        "declarations": Declaration.objects.filter(user=learner).select_related("year").order_by("-created_at"),
+        "bookings": FaceToFaceBooking.objects.filter(user=learner).select_related("face_class__city"),
+        "audit_trail": audit_trail,
+        "failed_logins": failed_logins(learner),
+        "pre_registered": account_services.is_pre_registered(learner),
+    }
+
+
+def unlock_learner(*, learner, actor, request) -> int:
+    """解除登录锁定: clear django-axes' failures for the account. Returns how many records were cleared."""
+    with transaction.atomic():
+        cleared = axes_reset(username=learner.username)
+        record(Event.UNLOCK, actor=actor, request=request, obj=learner, cleared=cleared)
+    return cleared
+
+
+def send_password_reset(*, learner, actor, request) -> None:
+    """重置密码: the learner gets a 找回密码 code on their own mobile and sets the password themselves."""
+    account_services.send_assisted_reset_code(learner=learner, actor=actor, request=request)
