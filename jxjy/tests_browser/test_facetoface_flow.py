@@ -137,3 +137,16 @@ def test_the_city_office_creates_a_class_and_marks_attendance(browsing, nanjing_
         "已参训"
     )
     assert CreditEntry.objects.filter(user=alice, source="facetoface").count() == 6  # last year's 3 + this class's 3
+
+    # The city office exports its 面授班 list to Excel.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="导出 Excel").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    from openpyxl import load_workbook
+
+    with open(download.path(), "rb") as handle:  # the download has no .xlsx name on disk
+        sheet = load_workbook(handle).active
+    rows = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    assert any(alice.name in map(str, row) for row in rows)
+    assert not any(alice.id_number in map(str, row) for row in rows)  # masked in the export
