@@ -301,6 +301,6 @@ class Command(BaseCommand):
         for name, first17, mobile, _, _ in LEARNERS:
             note = notes.get(name, "") if mobile else "（未绑定手机，登录后需完善手机信息）"
             self.stdout.write(f"    {name:<8} 身份证号 {demo_id(first17)}  手机 {mobile or '-'}{note}")
-        self.stdout.write("  工作人员（在 /admin/ 用用户名登录）：")
+        self.stdout.write("  工作人员（在 /office/login/ 用用户名登录，首次登录需用手机验证器绑定动态码）：")
         for username, name, *_ in STAFF:
             self.stdout.write(f"    {username:<10} {name}")
