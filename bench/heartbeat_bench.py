@@ -63,6 +63,7 @@ def configure_environment(var_dir: str) -> dict:
             "SECRET_KEY": secrets.token_urlsafe(50),
             "FIELD_ENCRYPTION_KEYS": base64.b64encode(secrets.token_bytes(32)).decode(),
             "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+            "CERTIFICATE_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         }
     )
     return dict(os.environ)
