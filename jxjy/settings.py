@@ -365,7 +365,8 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # The beat tasks run every 10–60 s: their "succeeded" lines would drown the log.
+    "loggers": {"axes": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}},
 }
 
 # 证书核验: lookups per IP per minute on the public verification pages
