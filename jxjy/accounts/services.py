@@ -82,9 +82,13 @@ def _issue_code(index: str, purpose: str, *, request) -> str:
             created_at=now,
             expires_at=now + settings.SMS_CODE_TTL,
         )
-        return code
-    finally:
+    except BaseException:
         cache.delete(lock)
+        raise
+    # Hold the mutex until the new row is committed: released earlier, a concurrent request could count the
+    # codes before this one is visible and send a second code (seen on PostgreSQL under parallel requests).
+    transaction.on_commit(lambda: cache.delete(lock))
+    return code
 
 
 def _deliver_code(mobile: str, purpose: str, code: str, request) -> None:
