@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -72,6 +72,12 @@ def _issue_code(index: str, purpose: str, *, request) -> str:
     if not cache.add(lock, 1, 10):
         raise SmsThrottled("验证码发送过于频繁，请 1 分钟后再试。", field="mobile")
     try:
+        # The cache mutex alone ends before this transaction commits, so a parallel request could count the codes
+        # before the new one is visible and send a second (seen on PostgreSQL): sends to one mobile also queue on
+        # a transaction-scoped advisory lock, released by the commit itself.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(index[:15], 16)])
         now = timezone.now()
         _throttle_sms(index, client_ip(request), now)
         code = f"{secrets.randbelow(1_000_000):06d}"
@@ -82,13 +88,9 @@ def _issue_code(index: str, purpose: str, *, request) -> str:
             created_at=now,
             expires_at=now + settings.SMS_CODE_TTL,
         )
-    except BaseException:
+        return code
+    finally:
         cache.delete(lock)
-        raise
-    # Hold the mutex until the new row is committed: released earlier, a concurrent request could count the
-    # codes before this one is visible and send a second code (seen on PostgreSQL under parallel requests).
-    transaction.on_commit(lambda: cache.delete(lock))
-    return code
 
 
 def _deliver_code(mobile: str, purpose: str, code: str, request) -> None:
