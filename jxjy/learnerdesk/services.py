@@ -69,7 +69,7 @@ def learner_file(learner) -> dict:
     from jxjy.declarations.models import Declaration
     from jxjy.facetoface.models import FaceToFaceBooking
     from jxjy.learning.models import Enrollment
-    from jxjy.learning.services import _overall_percent
+    from jxjy.learning.services import overall_percents
     from jxjy.orders.models import Order
 
     ledger = {}
@@ -83,10 +83,9 @@ def learner_file(learner) -> dict:
         years.append({"year": year, "categories": by_category, "total": sum(h for _, h in by_category)})
 
     enrollments = list(Enrollment.objects.filter(user=learner).select_related("training_class__year"))
+    percents = overall_percents(learner, enrollments)  # the rule 学员中心 and 班级首页 show
     for enrollment in enrollments:
-        year = enrollment.training_class.year_id
-        earned = {value: ledger.get(year, {}).get(value) or 0 for value in Category.values}
-        enrollment.percent = _overall_percent(enrollment.training_class, earned)
+        enrollment.percent = percents[enrollment.pk]
     audit_trail = AuditRecord.objects.filter(
         Q(actor=learner) | Q(object_type=User._meta.label, object_id=str(learner.pk))
     ).select_related("actor")[:TRAIL_LIMIT]
