@@ -41,6 +41,10 @@ class Role(models.TextChoices):
     CITY = "city", "市工考办"
     FINANCE = "finance", "财务"
     CONTENT = "content", "课程管理员"
+    # 三员分立 (等保 L3): the system, security and audit administrators are three distinct staff roles.
+    SYSTEM = "sysadmin", "系统管理员"
+    SECURITY = "secadmin", "安全管理员"
+    AUDITOR = "auditor", "审计管理员"
 
 
 class Gender(models.TextChoices):
@@ -81,6 +85,9 @@ class User(AbstractUser):
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
     privacy_consent_at = models.DateTimeField("个人信息处理同意时间", null=True, blank=True)
     privacy_policy_version = models.CharField("同意的说明版本", max_length=16, blank=True)
+    # Set the first time a city office acts on something of the learner's (a claim, a booking, an import):
+    # from then on the learner's 所属地市 changes only through the city office (learnerdesk), audited.
+    city_locked_at = models.DateTimeField("所属地市锁定时间", null=True, blank=True)
 
     objects = UserManager()
     REQUIRED_FIELDS = ["name"]
@@ -182,3 +189,39 @@ class Address(models.Model):
     @property
     def mobile_masked(self):
         return mask_mobile(self.mobile)
+
+
+class ClosureState(models.TextChoices):
+    PENDING = "pending", "待办理"
+    DONE = "done", "已注销"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class ClosureRequest(models.Model):
+    """A learner's request to cancel the account (注销账号, PIPL Art. 47). The city office completes it: what the law
+    lets go is anonymised, the hours ledger, orders, payments and invoices are kept (storage only)."""
+
+    TRANSITIONS = {
+        ClosureState.PENDING: {ClosureState.DONE, ClosureState.WITHDRAWN},
+        ClosureState.DONE: set(),
+        ClosureState.WITHDRAWN: set(),
+    }
+
+    user = models.ForeignKey(User, verbose_name="学员", on_delete=models.PROTECT, related_name="closure_requests")
+    state = models.CharField("状态", max_length=16, choices=ClosureState.choices, default=ClosureState.PENDING)
+    reason = models.CharField("注销原因", max_length=200, blank=True)
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    handled_by = models.ForeignKey(
+        User, verbose_name="办理人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handled_at = models.DateTimeField("办理时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "注销申请"
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(state="pending"), name="one_pending_closure"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.get_state_display()}"

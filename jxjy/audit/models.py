@@ -68,13 +68,18 @@ class Event(models.TextChoices):
     CONTENT_SAVE = "content_save", "课程内容新建或修改"
 
 
+def event_choices():
+    # A callable: adding an event changes no migration (Django serialises the reference, not the list).
+    return Event.choices
+
+
 class AuditRecord(models.Model):
     """One security-relevant event. Append-only: never updated or deleted by the application
     (and, on PostgreSQL, a trigger refuses UPDATE and DELETE). Never holds a password, an SMS
     code, a session id or a full ID number or mobile."""
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
-    event = models.CharField("事件", max_length=32, choices=Event.choices, db_index=True)
+    event = models.CharField("事件", max_length=32, choices=event_choices, db_index=True)
     result = models.CharField("结果", max_length=16, default="ok")
     # No database constraint: the record outlives the account it names.
     actor = models.ForeignKey(
