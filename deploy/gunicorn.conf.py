@@ -1,5 +1,6 @@
 """gunicorn settings for one app server: `gunicorn -c deploy/gunicorn.conf.py jxjy.wsgi` (README "Deployment")."""
 
+import ipaddress
 import multiprocessing
 import os
 
@@ -12,8 +13,11 @@ graceful_timeout = 30
 keepalive = 5
 max_requests = 5000  # recycle workers now and then (bounded memory)
 max_requests_jitter = 500
-# nginx sets X-Forwarded-Proto; only trust it from the nginx hosts.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The nginx hosts: only from them are X-Forwarded-Proto, X-Real-IP (below) and, in the app, X-Request-ID trusted.
+# The same TRUSTED_PROXY_IPS the app reads (GUNICORN_FORWARDED_ALLOW_IPS is the older name of it).
+forwarded_allow_ips = (
+    os.environ.get("TRUSTED_PROXY_IPS") or os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS") or "127.0.0.1"
+)
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss rid=%({x-request-id}i)s'
 errorlog = "-"
@@ -23,12 +27,30 @@ control_socket_disable = True
 
 # The client address. gunicorn sets REMOTE_ADDR to its peer — nginx — and the app takes REMOTE_ADDR as the
 # client's (the audit log's IP, per-IP rate limits, django-axes). nginx sends the client's address (after its own
-# real_ip step) as X-Real-IP; take it only from the trusted nginx hosts, never from anyone else.
+# real_ip step, which trusts only the load balancer) as X-Real-IP; take it only from the trusted nginx hosts, never
+# from anyone else, and only when it is an IP address. nginx's own address stays in the environ (jxjy.proxy_addr)
+# for the app's trusted-proxy check (jxjy.lib.middleware: X-Request-ID).
+def _is_ip(value):
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _client_address(app, trusted):
+    networks = [ipaddress.ip_network(item, strict=False) for item in trusted if item]
+
+    def from_trusted(peer):
+        return _is_ip(peer) and any(ipaddress.ip_address(peer) in network for network in networks)
+
     def application(environ, start_response):
+        peer = environ.get("REMOTE_ADDR", "")
         real_ip = environ.get("HTTP_X_REAL_IP", "").strip()
-        if real_ip and environ.get("REMOTE_ADDR") in trusted:
-            environ["REMOTE_ADDR"] = real_ip
+        if from_trusted(peer):
+            environ["jxjy.proxy_addr"] = peer
+            if _is_ip(real_ip):
+                environ["REMOTE_ADDR"] = real_ip
         return app(environ, start_response)
 
     return application

@@ -42,19 +42,25 @@ def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: `make run` and the test suite set DEBUG=1; production never does.
+DEBUG = env_bool("DEBUG", False)
 # Development conveniences (captcha answer PASSED, /dev/outbox/, simulated bank).
 # Follows DEBUG unless set; a system check refuses them in production.
 DEV_TOOLS = env_bool("DEV_TOOLS", DEBUG)
 
 
+# The public development values of the secrets: a system check refuses any of them in production.
+DEV_SECRETS = {}
+
+
 def secret(name, dev_default):
+    DEV_SECRETS[name] = dev_default
     value = env(name)
     if value:
         return value
     if DEBUG:
         return dev_default
-    raise ImproperlyConfigured(f"环境变量 {name} 未设置（生产环境必须配置）。")
+    raise ImproperlyConfigured(f"环境变量 {name} 未设置（生产环境必须配置；在开发环境中运行请设置 DEBUG=1）。")
 
 
 SECRET_KEY = secret("SECRET_KEY", "dev-only-insecure-key-" + "x" * 40)
@@ -117,6 +123,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "jxjy.audit.middleware.NotFoundAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "jxjy.accounts.middleware.SessionTimeoutMiddleware",
     "jxjy.office.middleware.StaffSecurityMiddleware",
@@ -259,7 +266,9 @@ _ALL_PROVIDERS = {
 PAYMENT_PROVIDERS = {
     name: _ALL_PROVIDERS[name] for name in env_list("PAYMENT_PROVIDERS", "mockbank" if DEV_TOOLS else "alipay,wechat")
 }
-MOCKBANK_SECRET = env("MOCKBANK_SECRET", "dev-only-mockbank-secret")
+# The 模拟银行's signing key has a (public) default in development only; without DEV_TOOLS there is none, and the bank
+# itself is refused (jxjy.payments.providers, check payments.E001).
+MOCKBANK_SECRET = secret("MOCKBANK_SECRET", "dev-only-mockbank-secret") if DEV_TOOLS else env("MOCKBANK_SECRET", "")
 ALIPAY_APP_ID = env("ALIPAY_APP_ID", "")
 ALIPAY_PRIVATE_KEY = env("ALIPAY_PRIVATE_KEY", "")
 ALIPAY_PUBLIC_KEY = env("ALIPAY_PUBLIC_KEY", "")
@@ -418,3 +427,62 @@ if env("AWS_STORAGE_BUCKET_NAME"):
         },
     }
 # --- end Deployment -------------------------------------------------------------------------------------------
+
+# --- accounts (issue 12) ---
+# A username typed into a sign-in that looks like an ID number or a mobile is kept by django-axes (attempts, failure
+# and access logs, its log lines) only as a keyed hash; the form's raw `username` is masked in the stored POST data.
+AXES_USERNAME_CALLABLE = "jxjy.accounts.usernames.axes_username"
+AXES_SENSITIVE_PARAMETERS = [*AXES_SENSITIVE_PARAMETERS, "username"]
+# --- end accounts (issue 12) ---
+
+# --- unit enrollment (issue 12): 单位统一报名缴费 invitations and the page's limits ---
+UNIT_INVITATION_DAYS = env_int("UNIT_INVITATION_DAYS", 7)  # listed learners may confirm for this long
+UNIT_ENROLL_POSTS_PER_USER_HOUR = env_int("UNIT_ENROLL_POSTS_PER_USER_HOUR", 10)  # lists sent per contact
+# Lists sent per address: looser, as a government intranet may reach us through one address for many units.
+UNIT_ENROLL_POSTS_PER_IP_HOUR = env_int("UNIT_ENROLL_POSTS_PER_IP_HOUR", 60)
+# Rows refused with the generic reason, per contact per day: a prober's harvest, a real unit's few typos.
+UNIT_ENROLL_REFUSED_ROWS_PER_USER_DAY = env_int("UNIT_ENROLL_REFUSED_ROWS_PER_USER_DAY", 30)
+# --- end unit enrollment ---
+
+# --- payments (issue 12) ---
+# 支付通知 (notify URL): anyone can post to it. A body over NOTIFY_MAX_BODY_BYTES is refused unread (a gateway's is a
+# few KB); of a body that fails verification only NOTIFY_STORED_BODY_BYTES are kept (with its SHA-256 and length).
+NOTIFY_MAX_BODY_BYTES = env_int("NOTIFY_MAX_BODY_BYTES", 256 * 1024)
+NOTIFY_STORED_BODY_BYTES = 8 * 1024
+# Unverified notifications stored per source address, and in all, per window (seconds); beyond that they are still
+# answered and counted but not stored. Verified ones never count and are never refused: a gateway's retries (WeChat
+# 15 in 24 h per notification, Alipay 8 in 25 h) and its peak volume from a few addresses are never held back.
+NOTIFY_UNVERIFIED_PER_IP = (env_int("NOTIFY_UNVERIFIED_PER_IP", 20), 600)
+NOTIFY_UNVERIFIED_TOTAL = (env_int("NOTIFY_UNVERIFIED_TOTAL", 200), 600)
+NOTIFY_LOG_INTERVAL = 60  # at most one log line per reason per minute for refused notifications
+# Idempotency-Key on 立即支付 (security requirement 43): kept this long, then purged by the beat task.
+PAYMENT_IDEMPOTENCY_KEY_HOURS = env_int("PAYMENT_IDEMPOTENCY_KEY_HOURS", 24)
+PAYMENT_IDEMPOTENCY_STALE_SECONDS = 120  # a key whose first request died this long ago may run again
+CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
+    "task": "jxjy.payments.tasks.purge_idempotency_keys",
+    "schedule": 3600,
+}
+# --- end payments ---
+
+# --- security requirements (issue 12, reqs) ---
+# No ID number or mobile in a URL query string (ASVS 8.3.1): refused with a 400 page before any view, right after
+# the user is known (so the page shows the right menu).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "jxjy.lib.urlguard.PersonalNumbersNotInUrlMiddleware",
+)
+# Django's template engine logs every missing variable at DEBUG with the whole context (the request's URL, the CSRF
+# token): never, even when LOG_LEVEL=DEBUG is set to trace a problem.
+LOGGING["loggers"]["django.template"] = {"level": "INFO"}
+# --- end security requirements ---
+
+# --- platform hardening (issue 12: uploads, proxies, ffmpeg) ---
+# The nginx hosts (addresses or networks) in front of the app: only from them is an X-Request-ID kept (otherwise a
+# fresh id is made), and deploy/gunicorn.conf.py reads the same variable for X-Real-IP. Never 0.0.0.0/0.
+TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS")
+# ffmpeg on uploaded videos: killed when a probe or a transcode runs longer than this (seconds).
+VIDEO_PROBE_TIMEOUT = env_int("VIDEO_PROBE_TIMEOUT", 60)
+VIDEO_TRANSCODE_TIMEOUT = env_int("VIDEO_TRANSCODE_TIMEOUT", 4 * 3600)
+# 视同申报 attachments: all of one learner's files together (each file ≤ 10 MB, 5 a claim).
+DECLARATION_ATTACHMENT_QUOTA_BYTES = env_int("DECLARATION_ATTACHMENT_QUOTA_BYTES", 100 * 1024 * 1024)
+# --- end platform hardening ---

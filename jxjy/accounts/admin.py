@@ -1,5 +1,6 @@
 from axes.utils import reset as axes_reset
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from jxjy.audit.models import Event
@@ -62,6 +63,21 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description="手机号")
     def mobile_masked(self, obj):
         return obj.mobile_masked
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # 增加用户 sets the first password (role, city and flags: jxjy.accounts.signals)
+            record(Event.ADMIN_PASSWORD_SET, request=request, obj=obj, created=True, usable=obj.has_usable_password())
+
+    def user_change_password(self, request, id, form_url=""):
+        """修改密码 in the admin: audited with who did it — whether a password was set or password sign-in
+        disabled, never the password or its hash."""
+        before = self.get_object(request, unquote(id))
+        response = super().user_change_password(request, id, form_url)
+        user = self.get_object(request, unquote(id))
+        if request.method == "POST" and user is not None and user.password != before.password:
+            record(Event.ADMIN_PASSWORD_SET, request=request, obj=user, usable=user.has_usable_password())
+        return response
 
     @admin.action(description="解除登录锁定")
     def unlock(self, request, queryset):

@@ -5,13 +5,13 @@ from django.shortcuts import redirect
 
 
 def learner_required(view):
-    """Signed-in learners only (staff have the back office)."""
+    """Signed-in learners only: a staff account is sent to the back office (its own pages, its own rules)."""
 
     @login_required
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_learner:
-            return redirect("admin:index")
+            return redirect("office:home")
         return view(request, *args, **kwargs)
 
     return wrapped

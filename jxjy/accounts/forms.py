@@ -77,7 +77,7 @@ class SetPasswordMixin(forms.Form):
         label="设置密码",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="至少 8 位，须同时包含字母和数字，不能包含身份证号或手机号。",
+        help_text="至少 8 位，少于 12 位时须同时包含字母和数字；不能包含身份证号或手机号。",
     )
     new_password2 = forms.CharField(
         label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -164,8 +164,24 @@ class ResetWithCodeForm(SetPasswordMixin):
 
 
 class CompleteMobileForm(forms.Form):
-    mobile = MobileField()
+    """完善手机信息, and 更换手机号 for a learner who has a verified mobile: that also asks for the login password."""
+
+    password = forms.CharField(
+        label="登录密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="为保护账号安全，更换手机号需要输入您现在的登录密码。",
+        error_messages={"required": "请输入登录密码。"},
+    )
+    mobile = MobileField(label="新手机号")
     sms_code = SmsCodeField()
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.replacing = user is not None and user.mobile_verified_at is not None
+        if not self.replacing:
+            del self.fields["password"]
+            self.fields["mobile"].label = "手机号"
 
 
 class ProfileForm(forms.ModelForm):
@@ -181,9 +197,20 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["city"].empty_label = "请选择所属地市"
+        self.fields["city"].required = True
+        self.fields["city"].error_messages["required"] = "请选择所属地市。"
         self.fields["gender"].choices = [("", "请选择性别"), *Gender.choices]
         self.fields["grade"].choices = [("", "请选择技术等级"), *Grade.choices]
         self.fields["work_unit"].widget.attrs["autocomplete"] = "organization"
+        # 所属地市 decides which city office sees the learner, and 技术等级 which class they may buy: once a city
+        # office has acted on something of the learner's (or the grade is set), only the city office changes them.
+        # A disabled field ignores whatever is posted and keeps the stored value.
+        if self.instance.city_locked_at:
+            self.fields["city"].disabled = True
+            self.fields["city"].help_text = "所属地市已由工考办登记，如需更改，请到所在市工考办办理。"
+        if self.instance.grade:
+            self.fields["grade"].disabled = True
+            self.fields["grade"].help_text = "技术等级已填写，如需更改，请到所在市工考办办理。"
 
 
 class AvatarForm(forms.Form):

@@ -50,7 +50,10 @@ class SessionTimeoutMiddleware:
 class MobileRequiredMiddleware:
     """A learner without a verified mobile can do nothing but complete it (完善手机信息)."""
 
-    ALLOWED = ("accounts:complete_mobile", "accounts:send_code", "accounts:logout", "portal:a11y", "portal:privacy")
+    # A learner may always read the privacy notice, download their data, withdraw consent or ask to close the account.
+    ALLOWED = ("accounts:complete_mobile", "accounts:send_code", "accounts:logout", "portal:a11y", "portal:privacy",
+               "accounts:settings_privacy", "accounts:closure_request", "accounts:closure_withdraw",
+               "accounts:consent_withdraw")  # fmt: skip
 
     def __init__(self, get_response):
         self.get_response = get_response

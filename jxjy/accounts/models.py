@@ -4,8 +4,9 @@ import hmac
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from jxjy.lib import crypto
 from jxjy.lib.fields import EncryptedTextField
@@ -88,6 +89,9 @@ class User(AbstractUser):
     # Set the first time a city office acts on something of the learner's (a claim, a booking, an import):
     # from then on the learner's 所属地市 changes only through the city office (learnerdesk), audited.
     city_locked_at = models.DateTimeField("所属地市锁定时间", null=True, blank=True)
+    # Part of the session hash: raising it ends every session of the account at its next request, wherever it is
+    # stored (database or Redis) — 强制下线 without touching the password.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
     REQUIRED_FIELDS = ["name"]
@@ -106,7 +110,13 @@ class User(AbstractUser):
 
     @property
     def is_learner(self):
-        return self.role == Role.LEARNER
+        return self.role == Role.LEARNER and not self.is_staff_member
+
+    @property
+    def is_staff_member(self):
+        """Any back-office account (a staff role, or Django's staff/superuser flags on any role): it signs in at
+        /office/login/ and passes the second factor before any page."""
+        return self.role != Role.LEARNER or self.is_staff or self.is_superuser
 
     @property
     def needs_mobile(self):
@@ -124,6 +134,25 @@ class User(AbstractUser):
     def display_name(self):
         return self.name or self.username
 
+    def _get_session_auth_hash(self, secret=None):
+        # Django checks this on every request of a session; the generation makes end_sessions() possible.
+        key_salt = "jxjy.accounts.User.get_session_auth_hash"
+        return salted_hmac(key_salt, f"{self.password}|{self.session_generation}", secret=secret,
+                           algorithm="sha256").hexdigest()  # fmt: skip
+
+    def end_sessions(self):
+        """End every session of this account (each is refused at its next request)."""
+        type(self).objects.filter(pk=self.pk).update(session_generation=F("session_generation") + 1)
+        self.refresh_from_db(fields=["session_generation"])
+
+    def lock_city(self):
+        """A city office has acted on something of this learner's: from now on 所属地市 changes only through it."""
+        if self.city_locked_at is None:
+            self.city_locked_at = timezone.now()
+            type(self).objects.filter(pk=self.pk, city_locked_at__isnull=True).update(
+                city_locked_at=self.city_locked_at
+            )
+
     def set_mobile(self, mobile: str):
         self.mobile = mobile
         self.mobile_index = mobile_index(mobile)
@@ -134,6 +163,7 @@ class SmsPurpose(models.TextChoices):
     REGISTER = "register", "新用户注册"
     RESET = "reset", "找回密码"
     BIND = "bind", "完善手机信息"
+    REBIND = "rebind", "更换绑定手机"  # sent at the city office's desk to the learner's new mobile
 
 
 class SmsCode(models.Model):
@@ -215,6 +245,9 @@ class ClosureRequest(models.Model):
         User, verbose_name="办理人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     handled_at = models.DateTimeField("办理时间", null=True, blank=True)
+    # 撤回同意: the platform cannot serve without the consent, so withdrawing it is a request to close the account.
+    withdraws_consent = models.BooleanField("撤回个人信息处理同意", default=False)
+    withdrawn_at = models.DateTimeField("撤回申请时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "注销申请"

@@ -23,17 +23,25 @@ from jxjy.audit.models import Event
 from jxjy.audit.services import client_ip, record
 from jxjy.lib import crypto, ratelimit
 from jxjy.lib.idcard import gender_of
+from jxjy.lib.logging import redact
 from jxjy.lib.masking import mask_mobile
 from jxjy.lib.regions import city_hint_from_id_number
+from jxjy.lib.request_context import request_id
 from jxjy.lib.sms import send_sms
 from jxjy.lib.sms.base import SmsError
 
+from . import tasks
 from .models import Address, Role, SmsCode, SmsPurpose, User, id_number_index, mobile_index
 
 logger = logging.getLogger(__name__)
 PRIVACY_POLICY_VERSION = "2026-11"
 TAKEN_MESSAGE = "该身份证号或手机号已被注册。如果是您本人的账号，请使用“找回密码”；如有疑问，请联系所在地市工考办。"
 BAD_CODE_MESSAGE = "短信验证码错误或已失效，请重新获取。"
+ROSTER_MOBILE_MESSAGE = "请使用单位登记的手机号注册；手机号已更换的，请到所在市工考办更换。"
+WRONG_PASSWORD_MESSAGE = "登录密码不正确。"
+PASSWORD_TRIES_MESSAGE = "密码输入错误次数过多，请 15 分钟后再试。"
+# Wrong current passwords (修改密码, 更换手机号) one signed-in account may type in 15 minutes.
+PASSWORD_CHECKS_PER_15_MINUTES = 5
 
 
 class AccountError(Exception):
@@ -94,11 +102,8 @@ def _issue_code(index: str, purpose: str, *, request) -> str:
 
 
 def _deliver_code(mobile: str, purpose: str, code: str, request) -> None:
-    minutes = int(settings.SMS_CODE_TTL.total_seconds() // 60)
-    label = SmsPurpose(purpose).label
-    text = f"【工勤继续教育】您的验证码为 {code}，{minutes} 分钟内有效，用于{label}。请勿告诉他人。"
     try:
-        send_sms(mobile, "code", {"code": code}, text)
+        send_sms(mobile, "code", {"code": code}, tasks.code_text(code, purpose))
     except SmsError:
         logger.exception("SMS code delivery failed")
         record(Event.SMS_SEND, request=request, result="failed", purpose=purpose, mobile=mask_mobile(mobile))
@@ -206,7 +211,12 @@ def is_pre_registered(user: User) -> bool:
 
 def _activate_pre_registered(*, name, id_number, mobile, password, request) -> User | None:
     """Activate the roster account of `id_number` by registration; None when there is none to activate.
-    The name must be the roster's; a mismatch, or a mobile used by another account, is the usual refusal."""
+    The name must be the roster's; a mismatch, or a mobile used by another account, is the usual refusal.
+
+    A roster row that carried a mobile binds the account to it: only that mobile activates it, so knowing a
+    colleague's name and ID number is not enough to take their account with one's own phone. Another mobile is
+    refused — after its SMS code proved the phone, like every other refusal here — whatever the name, so the
+    reply tells nothing about the name; a changed number is replaced by the city office (更换绑定手机)."""
     index = id_number_index(id_number)
     if not User.objects.filter(username=index, role=Role.LEARNER, password__startswith="!").exists():
         return None  # the common case costs one indexed lookup
@@ -215,6 +225,8 @@ def _activate_pre_registered(*, name, id_number, mobile, password, request) -> U
             user = User.objects.select_for_update().filter(username=index).first()
             if user is None or not is_pre_registered(user):
                 return None  # activated meanwhile: the normal path refuses it as taken
+            if user.mobile_index and user.mobile_index != mobile_index(mobile):
+                raise _RosterMobileMismatch
             mobile_taken = User.objects.filter(mobile_index=mobile_index(mobile)).exclude(pk=user.pk).exists()
             if user.name != name or mobile_taken:
                 raise IntegrityError("taken")
@@ -229,7 +241,14 @@ def _activate_pre_registered(*, name, id_number, mobile, password, request) -> U
     except IntegrityError:
         record(Event.REGISTER, request=request, result="refused", reason="taken")
         raise AccountError(TAKEN_MESSAGE) from None
+    except _RosterMobileMismatch:
+        record(Event.REGISTER, request=request, result="refused", reason="roster_mobile")
+        raise AccountError(ROSTER_MOBILE_MESSAGE, field="mobile") from None
     return user
+
+
+class _RosterMobileMismatch(Exception):
+    pass
 
 
 # --- Password reset (找回密码) -------------------------------------------------------------------
@@ -249,20 +268,20 @@ def start_password_reset(*, name: str, id_number: str, request) -> dict:
 
     Returns the ticket kept in the session: the same shape, a masked mobile and the same
     throttling whether or not the pair exists (a decoy mask and an unsent code otherwise).
+    Both branches do the same work here: record a code under an index (the mobile's, or a stand-in
+    for an unmatched pair) and queue the send; the task finds no mobile for a stand-in and sends nothing.
     """
     user = User.objects.filter(username=id_number_index(id_number), role=Role.LEARNER).first()
     # An unmatched request is throttled and verified like a real one, under a stand-in index.
     decoy_index = crypto.blind_index(id_number, "reset_decoy")
     matched = user is not None and user.name == name and user.mobile_verified_at is not None and user.is_active
+    index = user.mobile_index if matched else decoy_index
     with transaction.atomic():
-        if matched:
-            code = _issue_code(user.mobile_index, SmsPurpose.RESET, request=request)
-        else:
-            _issue_code(decoy_index, SmsPurpose.RESET, request=request)
-    if matched:
-        _deliver_code(user.mobile, SmsPurpose.RESET, code, request)
+        code = _issue_code(index, SmsPurpose.RESET, request=request)
+    # The task needs no row of this transaction: it takes the index and the encrypted code.
+    tasks.send_reset_code.delay(index, tasks.seal_code(code), client_ip(request), request_id.get())
     return {
-        "index": user.mobile_index if matched else decoy_index,
+        "index": index,
         "user_id": user.pk if matched else None,
         "mobile_masked": user.mobile_masked if matched else _decoy_mask(id_number, name),
         "started": timezone.now().timestamp(),
@@ -331,20 +350,40 @@ def _set_password(user: User, password: str) -> None:
     user.save(update_fields=["password", "password_changed_at"])
 
 
-def _notify(user: User, text: str) -> None:
+def _send_notice(mobile: str, text: str) -> None:
     """A notice without secrets (password changed …); a failed notice must not undo the change."""
+    try:
+        send_sms(mobile, "notice", {}, f"【工勤继续教育】{text}")
+    except SmsError:
+        logger.exception("SMS notice delivery failed")
+
+
+def _notify(user: User, text: str) -> None:
     if user.mobile:
+        _send_notice(user.mobile, text)
+
+
+def _check_current_password(user: User, password: str, *, event, field: str, message: str, request) -> None:
+    """The signed-in user proves it is them with the current password before a sensitive change. Wrong passwords
+    are audited and limited per account, so a session left open cannot be used to guess it."""
+    key = f"password-wrong:{user.pk}"
+    if (cache.get(key) or 0) >= PASSWORD_CHECKS_PER_15_MINUTES:
+        record(event, request=request, result="refused", reason="too_many_wrong_passwords")
+        raise AccountError(PASSWORD_TRIES_MESSAGE, field=field)
+    if not user.check_password(password or ""):
+        cache.add(key, 0, 15 * 60)  # the window starts at the first wrong password
         try:
-            send_sms(user.mobile, "notice", {}, f"【工勤继续教育】{text}")
-        except SmsError:
-            logger.exception("SMS notice delivery failed")
+            cache.incr(key)
+        except ValueError:  # expired in between
+            cache.add(key, 1, 15 * 60)
+        record(event, request=request, result="failed", reason="wrong_old_password")
+        raise AccountError(message, field=field)
 
 
 def change_password(*, user: User, old_password: str, new_password: str, request) -> None:
     """Change the password; every other session of the user ends, this one stays signed in."""
-    if not user.check_password(old_password):
-        record(Event.PASSWORD_CHANGE, request=request, result="failed", reason="wrong_old_password")
-        raise AccountError("原密码不正确。", field="old_password")
+    _check_current_password(user, old_password, event=Event.PASSWORD_CHANGE, field="old_password",
+                            message="原密码不正确。", request=request)  # fmt: skip
     validate_new_password(new_password, user)
     with transaction.atomic():
         _set_password(user, new_password)
@@ -356,11 +395,19 @@ def change_password(*, user: User, old_password: str, new_password: str, request
 # --- Mobile (完善手机信息) ------------------------------------------------------------------------
 
 
-def bind_mobile(*, user: User, mobile: str, code: str, request) -> None:
-    """Save an SMS-verified mobile for the learner."""
+def bind_mobile(*, user: User, mobile: str, code: str, request, password: str | None = None) -> None:
+    """Save an SMS-verified mobile for the learner.
+
+    Replacing a verified mobile also needs the current password: a session left open on someone else's screen
+    must not be enough to take the phone that 找回密码 sends its codes to. The old mobile is told. The first mobile
+    of an account that has none verified (完善手机信息, e.g. imported from a roster) needs only the code."""
+    replacing = user.mobile_verified_at is not None
+    if replacing:
+        _check_current_password(user, password, event=Event.MOBILE_CHANGE, field="password",
+                                message=WRONG_PASSWORD_MESSAGE, request=request)  # fmt: skip
     if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.BIND, code=code, request=request):
         raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
-    old_masked = user.mobile_masked
+    old_mobile, old_masked = user.mobile, user.mobile_masked
     try:
         with transaction.atomic():
             user.set_mobile(mobile)
@@ -369,6 +416,81 @@ def bind_mobile(*, user: User, mobile: str, code: str, request) -> None:
     except IntegrityError:
         user.refresh_from_db()
         raise AccountError("该手机号已被其他账号使用，请更换手机号。", field="mobile") from None
+    if replacing and old_mobile and old_mobile != mobile:
+        _send_notice(old_mobile, "您在本平台的账号已更换绑定手机，本手机号不再接收该账号的验证码和通知。"
+                                 "如非本人操作，请立即联系所在地市工考办。")  # fmt: skip
+
+
+# --- 更换绑定手机 at the city office (the remedy for a squatted account) ----------------------------------------
+
+REBIND_CHECKS = [
+    ("id_card", "本人持身份证原件到场核验"),
+    ("unit_letter", "单位出具证明"),
+    ("other", "其他"),
+]
+SAME_MOBILE_MESSAGE = "新手机号与该学员现在的手机号相同，无需更换。"
+
+
+def _check_rebind_target(learner: User, mobile: str) -> None:
+    if not learner.is_learner:
+        raise AccountError("只能为学员账号更换绑定手机。")
+    if not learner.is_active:
+        raise AccountError("该账号已停用或已注销，不能更换绑定手机。")
+    if learner.mobile_index == mobile_index(mobile) and learner.mobile_verified_at is not None:
+        raise AccountError(SAME_MOBILE_MESSAGE, field="mobile")
+
+
+def send_rebind_code(*, learner: User, mobile: str, actor: User, request) -> None:
+    """更换绑定手机, step 1: a code goes to the learner's new mobile, within the usual send limits; the learner at
+    the desk reads it out. (Staff have passed the second factor: no image captcha here.)"""
+    _check_rebind_target(learner, mobile)
+    with transaction.atomic():
+        code = _issue_code(mobile_index(mobile), SmsPurpose.REBIND, request=request)
+    _deliver_code(mobile, SmsPurpose.REBIND, code, request)
+
+
+def rebind_mobile(*, learner: User, mobile: str, code: str, checked: str, note: str, actor: User, request) -> User:
+    """更换绑定手机, step 2: after the city office checked the learner's identity in person (what it checked is
+    recorded) and the code proved the new mobile, the account is bound to it.
+
+    Whoever held the account before is shut out: the password stops working (the learner sets a new one with
+    找回密码, which now sends its code to the new mobile), every session ends at its next request, and the old mobile
+    is told. A roster account that was never activated keeps waiting for 新用户注册, now with the new mobile.
+    Audited with masked numbers; the office's note is kept with any personal number in it masked."""
+    _check_rebind_target(learner, mobile)
+    if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.REBIND, code=code, request=request):
+        raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
+    new_index = mobile_index(mobile)
+    taken = AccountError("该手机号已被其他账号使用，不能绑定。请学员换一个本人的手机号。", field="mobile")
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().get(pk=learner.pk)
+            if User.objects.filter(mobile_index=new_index).exclude(pk=user.pk).exists():
+                raise taken
+            old_mobile, old_masked = user.mobile, user.mobile_masked
+            pre_registered = is_pre_registered(user)
+            user.mobile, user.mobile_index = mobile, new_index
+            fields = ["mobile", "mobile_index"]
+            if not pre_registered:
+                user.mobile_verified_at = timezone.now()
+                user.set_unusable_password()
+                fields += ["mobile_verified_at", "password"]
+            user.save(update_fields=fields)  # the unique mobile index refuses one taken meanwhile
+            user.end_sessions()
+            record(Event.MOBILE_REBIND, actor=actor, request=request, obj=user, old=old_masked,
+                   new=user.mobile_masked, checked=checked, note=redact(note),
+                   pre_registered=pre_registered)  # fmt: skip
+    except IntegrityError:
+        raise taken from None
+    if old_mobile and old_mobile != mobile:
+        _send_notice(old_mobile, "所在地市工考办已核验身份，为您在本平台的账号更换了绑定手机，本手机号不再接收该账号的"
+                                 "验证码和通知。如非本人申请，请立即联系所在地市工考办。")  # fmt: skip
+    if pre_registered:
+        _send_notice(mobile, "您的账号已绑定本手机号。请在平台点击“新用户注册”，用本手机号激活账号。")
+    else:
+        _send_notice(mobile, "您的账号已绑定本手机号，原密码已失效。请在登录页点击“找回密码”，用本手机号接收验证码，"
+                             "设置新密码。")  # fmt: skip
+    return user
 
 
 # --- Profile, avatar, addresses ---------------------------------------------------------------

@@ -21,12 +21,23 @@ class LengthValidator:
 
 
 class LettersAndDigitsValidator:
+    """A short password must mix letters and digits; from `passphrase_length` characters on, any characters do
+    (ASVS 2.1.9: a long passphrase such as "correct horse battery staple" needs no composition rule)."""
+
+    def __init__(self, passphrase_length=12):
+        self.passphrase_length = passphrase_length
+
     def validate(self, password, user=None):
+        if len(password) >= self.passphrase_length:
+            return
         if not (re.search(r"[A-Za-z]", password) and re.search(r"[0-9]", password)):
-            raise ValidationError("密码须同时包含字母和数字。", code="password_letters_digits")
+            raise ValidationError(
+                f"密码须同时包含字母和数字（{self.passphrase_length} 位及以上的密码不限）。",
+                code="password_letters_digits",
+            )
 
     def get_help_text(self):
-        return "须同时包含字母和数字。"
+        return f"少于 {self.passphrase_length} 位时须同时包含字母和数字。"
 
 
 class PersonalNumberValidator:

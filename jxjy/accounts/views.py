@@ -5,21 +5,21 @@ from captcha.models import CaptchaStore
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from jxjy.audit.services import client_ip
-from jxjy.lib import crypto, ratelimit
+from jxjy.lib import crypto, ratelimit, serving
 from jxjy.lib.masking import mask_mobile
+from jxjy.lib.redirects import safe_next
 
 from . import services
+from .decorators import learner_required
 from .forms import (
     AddressForm,
     AvatarForm,
@@ -47,14 +47,11 @@ def _add_error(form, error: AccountError):
 
 
 def _safe_next(request, default):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
+    return safe_next(request, default)
 
 
 def home_for(user):
-    return reverse("learning:center") if user.is_learner else reverse("admin:index")
+    return reverse("learning:center") if user.is_learner else reverse("office:home")
 
 
 # --- 登录 / 退出登录 --------------------------------------------------------------------------------
@@ -185,6 +182,7 @@ def register(request):
 @never_cache
 def password_reset(request):
     form = ResetStartForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.start_password_reset(
@@ -192,11 +190,12 @@ def password_reset(request):
             )
         except AccountError as exc:
             _add_error(form, exc)
+            status = 429 if isinstance(exc, services.SmsThrottled) else 200
         else:
             ticket["id_enc"] = crypto.encrypt(form.cleaned_data["id_number"], "id_number")
             request.session[RESET_TICKET] = ticket
             return redirect("accounts:password_reset_verify")
-    return render(request, "accounts/password_reset.html", {"form": form})
+    return render(request, "accounts/password_reset.html", {"form": form}, status=status)
 
 
 def _reset_ticket(request):
@@ -257,38 +256,40 @@ def password_reset_code(request):
 # --- 完善手机信息 ---------------------------------------------------------------------------------
 
 
-@login_required
-@sensitive_post_parameters("mobile", "sms_code")
+@learner_required
+@sensitive_post_parameters("mobile", "sms_code", "password")
 @never_cache
 def complete_mobile(request):
+    """完善手机信息 (no verified mobile yet), and 更换手机号 (with the login password) from 账号设置."""
     user = request.user
     send_form = SendCodeForm()
     if request.method == "POST" and request.POST.get("action") == "send_code":
         send_form = _handle_send_action(request, SmsPurpose.BIND)
-        form = CompleteMobileForm(initial={"mobile": request.POST.get("mobile", "")})
+        form = CompleteMobileForm(initial={"mobile": request.POST.get("mobile", "")}, user=user)
         if not send_form.errors:
             send_form = SendCodeForm()
     elif request.method == "POST":
-        form = CompleteMobileForm(request.POST)
+        form = CompleteMobileForm(request.POST, user=user)
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                services.bind_mobile(
-                    user=user, mobile=form.cleaned_data["mobile"], code=form.cleaned_data["sms_code"], request=request
-                )
+                services.bind_mobile(user=user, mobile=data["mobile"], code=data["sms_code"],
+                                     password=data.get("password"), request=request)  # fmt: skip
             except AccountError as exc:
                 _add_error(form, exc)
             else:
                 messages.success(request, "手机号已保存，今后培训通知将发送到该手机。")
                 return redirect("learning:center")
     else:
-        form = CompleteMobileForm()
-    return render(request, "accounts/complete_mobile.html", {"form": form, "send_form": send_form})
+        form = CompleteMobileForm(user=user)
+    context = {"form": form, "send_form": send_form, "replacing": form.replacing}
+    return render(request, "accounts/complete_mobile.html", context)
 
 
 # --- 账号设置 -------------------------------------------------------------------------------------
 
 
-@login_required
+@learner_required
 def settings_profile(request):
     user = request.user
     form = ProfileForm(request.POST or None, instance=User.objects.get(pk=user.pk))
@@ -299,7 +300,7 @@ def settings_profile(request):
     return render(request, "accounts/settings_profile.html", {"form": form, "tab": "profile"})
 
 
-@login_required
+@learner_required
 def settings_avatar(request):
     form = AvatarForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -314,18 +315,17 @@ def settings_avatar(request):
     return render(request, "accounts/settings_avatar.html", {"form": form, "tab": "avatar"}, status=status)
 
 
-@login_required
+@learner_required
 def avatar_image(request):
     name = request.user.avatar
     if not name or not default_storage.exists(name):
         raise Http404
-    response = FileResponse(default_storage.open(name), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=300"
-    response["Content-Disposition"] = 'inline; filename="avatar.jpg"'
-    return response
+    # A photo of the learner (personal information), shown in the page's <img>: inline, but nosniff and sandboxed
+    # (jxjy.lib.serving); always our re-encoded JPEG.
+    return serving.inline_image(default_storage.open(name), content_type="image/jpeg", cache="no-store, private")
 
 
-@login_required
+@learner_required
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 def settings_password(request):
     form = ChangePasswordForm(request.POST or None, user=request.user)
@@ -342,16 +342,18 @@ def settings_password(request):
         else:
             messages.success(request, "密码已修改。其他设备上的登录已自动退出。")
             return redirect("accounts:settings_password")
-    return render(request, "accounts/settings_password.html", {"form": form, "tab": "password"})
+    # Requirement 5: a change without the right current password is a 400 (other mistakes re-show the form).
+    status = 400 if "old_password" in form.errors else 200
+    return render(request, "accounts/settings_password.html", {"form": form, "tab": "password"}, status=status)
 
 
-@login_required
+@learner_required
 def settings_addresses(request):
     addresses = Address.objects.filter(user=request.user)
     return render(request, "accounts/settings_addresses.html", {"addresses": addresses, "tab": "addresses"})
 
 
-@login_required
+@learner_required
 def address_edit(request, pk=None):
     instance = get_object_or_404(Address, pk=pk, user=request.user) if pk else Address(user=request.user)
     form = AddressForm(request.POST or None, instance=instance)
@@ -366,7 +368,7 @@ def address_edit(request, pk=None):
     return render(request, "accounts/address_form.html", {"form": form, "tab": "addresses", "address": instance})
 
 
-@login_required
+@learner_required
 @require_POST
 def address_delete(request, pk):
     get_object_or_404(Address, pk=pk, user=request.user)
@@ -375,7 +377,7 @@ def address_delete(request, pk):
     return redirect("accounts:settings_addresses")
 
 
-@login_required
+@learner_required
 @require_POST
 def address_default(request, pk):
     get_object_or_404(Address, pk=pk, user=request.user)

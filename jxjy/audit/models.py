@@ -66,6 +66,23 @@ class Event(models.TextChoices):
     VIDEO_TRANSCODE = "video_transcode", "课件视频转码"
     VIDEO_UPLOAD = "video_upload", "上传课件视频"
     CONTENT_SAVE = "content_save", "课程内容新建或修改"
+    LEARNER_CITY_GRADE = "learner_city_grade", "工考办修改学员所属地市或技术等级"
+    STAFF_SAVE = "staff_save", "工作人员账号修改"
+    SESSIONS_END = "sessions_end", "强制下线"
+    PI_EXPORT = "pi_export", "下载个人信息"
+    PI_REVEAL = "pi_reveal", "查看完整号码"
+    CONSENT_WITHDRAW = "consent_withdraw", "撤回个人信息处理同意"
+    CONSENT_GIVE = "consent_give", "同意个人信息处理"
+    CLOSURE_REQUEST = "closure_request", "申请注销账号"
+    CLOSURE_WITHDRAW = "closure_withdraw", "撤回注销申请"
+    CLOSURE_COMPLETE = "closure_complete", "办理注销"
+    MOBILE_REBIND = "mobile_rebind", "工考办更换绑定手机"
+    UNIT_INVITE = "unit_invite", "单位统一报名邀请学员"
+    UNIT_INVITATION_CONFIRM = "unit_invitation_confirm", "学员确认单位统一报名"
+    UNIT_INVITATION_DECLINE = "unit_invitation_decline", "学员拒绝单位统一报名"
+    QUESTION_EXAM_ONLY = "question_exam_only", "标记题目仅用于考试"
+    USER_ACCESS_CHANGE = "user_access_change", "账号角色、地市或权限变更"
+    ADMIN_PASSWORD_SET = "admin_password_set", "管理员设置密码"
 
 
 def event_choices():

@@ -1,4 +1,4 @@
-from jxjy.lib.request_context import request_id
+from jxjy.lib.request_context import current_request, request_id
 
 from .models import AuditRecord
 
@@ -13,13 +13,16 @@ def record(event, *, actor=None, request=None, obj=None, result="ok", **detail):
     user = getattr(request, "user", None)
     if actor is None and user is not None and user.is_authenticated:
         actor = user
+    if event == "access_denied" and request is not None:
+        request.access_denied_recorded = True  # NotFoundAuditMiddleware writes no second record
     return AuditRecord.objects.create(
         event=event,
         result=result,
         actor=actor,
         actor_role=getattr(actor, "role", "") or "",
         actor_city=getattr(actor, "city_id", "") or "",
-        ip=client_ip(request),
+        # Written without the request (a signal handler, a task run inside it): still the client's address.
+        ip=client_ip(request if request is not None else current_request.get()),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         request_id=request_id.get() if request_id.get() != "-" else "",

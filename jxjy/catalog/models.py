@@ -208,7 +208,7 @@ class QuestionKind(models.TextChoices):
 
 
 class Question(models.Model):
-    """A question of a course's pool: used by the pop-up checks now, by practice and exams later."""
+    """A question of a course's pool: used by the pop-up checks, practice and exams (`exam_only`: exams alone)."""
 
     course = models.ForeignKey(Course, verbose_name="课程", on_delete=models.CASCADE, related_name="questions")
     kind = models.CharField("题型", max_length=16, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
@@ -219,6 +219,9 @@ class Question(models.Model):
     knowledge_point = models.CharField("知识点", max_length=100, blank=True)
     difficulty = models.PositiveSmallIntegerField("难度", default=1, validators=[MaxValueValidator(5)])
     for_popup = models.BooleanField("用于防假学弹题", default=True)
+    # Kept for the exam alone: never in practice, 错题本 drills or pop-ups (whatever `for_popup` says), so no
+    # learner sees its answer before handing in an exam; the exam paper takes these first.
+    exam_only = models.BooleanField("仅用于考试", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "题目"

@@ -60,6 +60,16 @@ WHITE = (0xFF, 0xFF, 0xFF)
 FOOTER_TEXT = "江苏省机关事业单位工勤人员继续教育网络培训平台"
 FONT_HINT = "apt-get install fonts-wqy-microhei"
 
+# Every file ffmpeg reads is opened with the file protocol only (no http, no concat:, no data:, no pipe) and only by
+# the demuxer of a plain media container: a playlist (HLS .m3u8), a concat list, an SDP or an image sequence would
+# make ffmpeg open other local files or the network (and show them as the "video"). The probed format is checked
+# again after ffmpeg reports it, and every run is killed after a timeout.
+MEDIA_DEMUXERS = ("mov,mp4,m4a,3gp,3g2,mj2", "avi", "asf", "matroska,webm", "flv", "mpeg", "mpegts")
+SAFE_INPUT = ["-protocol_whitelist", "file", "-format_whitelist", ",".join(MEDIA_DEMUXERS)]
+PROBE_TIMEOUT = 60  # seconds: reading a file's header is quick; a hang (a FIFO, a stalled mount) is killed
+POSTER_TIMEOUT = 120
+INPUT_RE = re.compile(r"^Input #0, (.+?), from ", re.MULTILINE)
+
 FPS = 5  # output frame rate: one new picture a second, repeated; x264 codes the repeats as near-free skip frames
 KEYFRAME_SECONDS = 10
 DURATION_RE = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
@@ -370,7 +380,7 @@ def ffmpeg_exe() -> str:
 
 @functools.lru_cache(maxsize=4)
 def _has_encoder(exe: str, name: str) -> bool:
-    result = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, check=False)
+    result = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, check=False, timeout=60)
     return any(line.split()[1:2] == [name] for line in result.stdout.splitlines())
 
 
@@ -413,7 +423,8 @@ def make_courseware_video(
 
     exe = ffmpeg_exe()
     command = [exe, "-y", "-hide_banner", "-loglevel", "error", "-nostdin"]
-    command += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", "1", "-i", "pipe:0"]
+    command += ["-protocol_whitelist", "pipe", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}"]
+    command += ["-framerate", "1", "-i", "pipe:0"]
     if audio:
         command += ["-f", "lavfi", "-i", "anullsrc=channel_layout=mono:sample_rate=44100"]
         command += ["-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "24k"]
@@ -444,23 +455,36 @@ def make_courseware_video(
     return probe_duration(path)
 
 
-def _ffmpeg_info(path: str | os.PathLike) -> str:
-    """ffmpeg's description of the file (its stderr when given only an input)."""
-    if not os.path.isfile(path):
+def _ffmpeg_info(path: str | os.PathLike, timeout: float = PROBE_TIMEOUT) -> str:
+    """ffmpeg's description of the file (its stderr when given only an input), read as SAFE_INPUT. ValueError when
+    ffmpeg has not answered within `timeout` seconds (it is killed)."""
+    if not os.path.exists(path) or os.path.isdir(path):
         raise FileNotFoundError(path)
-    result = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, check=False
-    )
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", *SAFE_INPUT, "-i", str(path)]
+    try:
+        result = subprocess.run(command, capture_output=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed and reaped ffmpeg
+        raise ValueError(f"ffmpeg did not finish reading {path} within {timeout} s") from None
     return result.stderr.decode(errors="replace")
 
 
-def probe_duration(path: str | os.PathLike) -> float:
+def probe_format(info: str) -> str | None:
+    """The demuxer ffmpeg opened the input with ("mov,mp4,m4a,3gp,3g2,mj2", "hls", "concat" …), from its report."""
+    match = INPUT_RE.search(info)
+    return match.group(1) if match else None
+
+
+def probe_duration(path: str | os.PathLike, timeout: float = PROBE_TIMEOUT) -> float:
     """Duration in seconds of the video at `path`, read by the bundled ffmpeg.
 
-    Raises FileNotFoundError for a missing file and ValueError for a file ffmpeg does not see as a video
-    (no duration, or no video stream besides cover art).
+    Raises FileNotFoundError for a missing file and ValueError for a file ffmpeg does not see as a video (no
+    duration, no video stream besides cover art, or a container other than MEDIA_DEMUXERS — a playlist, a concat
+    list, an SDP …), or that ffmpeg could not read within `timeout` seconds.
     """
-    info = _ffmpeg_info(path)
+    info = _ffmpeg_info(path, timeout)
+    if probe_format(info) not in MEDIA_DEMUXERS:
+        container = probe_format(info) or "unreadable"
+        raise ValueError(f"{path} is not a video file: {container} is not a plain media container")
     match = DURATION_RE.search(info)
     pictures = [line for line in info.splitlines() if "Video:" in line and "(attached pic)" not in line]
     if match is None or not pictures:  # an MP3's cover art is no video
@@ -475,9 +499,13 @@ def make_poster(path_in_mp4: str | os.PathLike, path_out_jpg: str | os.PathLike)
         raise FileNotFoundError(path_in_mp4)
     out = Path(path_out_jpg)
     out.parent.mkdir(parents=True, exist_ok=True)
-    command = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path_in_mp4)]
-    command += ["-frames:v", "1", "-q:v", "3", "-update", "1", str(out)]
-    result = subprocess.run(command, capture_output=True, check=False)
+    command = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error", "-nostdin", *SAFE_INPUT]
+    command += ["-i", str(path_in_mp4), "-frames:v", "1", "-q:v", "3", "-update", "1", str(out)]
+    try:
+        result = subprocess.run(command, capture_output=True, check=False, timeout=POSTER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        out.unlink(missing_ok=True)
+        raise ValueError(f"no frame could be read from {path_in_mp4} within {POSTER_TIMEOUT} s") from None
     if result.returncode != 0 or not out.is_file():
         raise ValueError(f"no frame could be read from {path_in_mp4}: {result.stderr.decode(errors='replace').strip()}")
     return out

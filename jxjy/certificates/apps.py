@@ -7,4 +7,6 @@ class CertificatesConfig(AppConfig):
     verbose_name = "证书"
 
     def ready(self):
-        from . import receivers  # noqa: F401
+        from . import personal_data, receivers  # noqa: F401
+
+        personal_data.register()  # its part of 下载我的个人信息 and of 注销 (jxjy.accounts.personal_data)

@@ -105,3 +105,14 @@ class QuestionImportForm(forms.Form):
         ),
         error_messages={"required": "请选择要导入的 Excel 文件。"},
     )
+
+
+class ExamOnlyForm(forms.Form):
+    """The 仅用于考试 ticks of one page of a course's question list."""
+
+    shown = forms.ModelMultipleChoiceField(queryset=None, error_messages={"required": "本页没有题目。"})
+    exam_only = forms.ModelMultipleChoiceField(queryset=None, required=False)
+
+    def __init__(self, *args, course, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shown"].queryset = self.fields["exam_only"].queryset = course.questions.all()

@@ -1,33 +1,36 @@
-"""题库 import and export with Excel: one header row (题型, 题干, 选项A…选项F, 答案, 解析, 知识点, 难度, 用于弹题), one
-question a row. An import checks every row and either saves them all or none; errors name the row and column the
-way a spreadsheet user sees them (第 5 行“答案”)."""
+"""题库 import and export with Excel: one header row (题型, 题干, 选项A…选项F, 答案, 解析, 知识点, 难度, 用于弹题,
+仅用于考试), one question a row; a file of the template from before 仅用于考试 (without that column) still imports.
+An import checks every row and either saves them all or none; errors name the row and column the way a
+spreadsheet user sees them (第 5 行“答案”)."""
 
 import io
-import zipfile
 
 from django.db import transaction
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import Question, QuestionKind
+from jxjy.lib import sheets
+from jxjy.lib.sheets import SheetLimits
 
 LETTERS = "ABCDEF"
-HEADERS = ["题型", "题干", *[f"选项{x}" for x in LETTERS], "答案", "解析", "知识点", "难度", "用于弹题"]
+HEADERS = ["题型", "题干", *[f"选项{x}" for x in LETTERS], "答案", "解析", "知识点", "难度", "用于弹题", "仅用于考试"]
+OLD_HEADERS = HEADERS[:-1]  # the template before 仅用于考试
 KINDS = {"单选": QuestionKind.SINGLE, "单选题": QuestionKind.SINGLE, "多选": QuestionKind.MULTIPLE,
          "多选题": QuestionKind.MULTIPLE, "判断": QuestionKind.JUDGE, "判断题": QuestionKind.JUDGE}  # fmt: skip
 KIND_NAMES = {QuestionKind.SINGLE: "单选题", QuestionKind.MULTIPLE: "多选题", QuestionKind.JUDGE: "判断题"}
 YES = {"是", "Y", "YES", "TRUE", "1"}
 NO = {"否", "N", "NO", "FALSE", "0", ""}
+YES_NO = {True: "是", False: "否"}
 JUDGE_OPTIONS = ["正确", "错误"]
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED = 50 * 1024 * 1024  # a zip bomb disguised as a workbook is refused before openpyxl opens it
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXAMPLE = ["单选", "发生火灾时，首先应当拨打的报警电话是？", "110", "119", "120", "122", "", "", "B",
-           "火警电话是 119。", "消防安全常识", 1, "是"]  # fmt: skip
+           "火警电话是 119。", "消防安全常识", 1, "是", "否"]  # fmt: skip
 
 
 class ImportRefused(Exception):
@@ -49,7 +52,7 @@ def _workbook(rows):
     for row in rows:
         sheet.append(row)
     sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJKLM", (8, 48, 18, 18, 18, 18, 18, 18, 8, 32, 16, 6, 10), strict=True):
+    for column, width in zip("ABCDEFGHIJKLMN", (8, 48, 18, 18, 18, 18, 18, 18, 8, 32, 16, 6, 10, 12), strict=True):
         sheet.column_dimensions[column].width = width
     notes = book.create_sheet("填写说明")
     for line in (
@@ -57,6 +60,8 @@ def _workbook(rows):
         "选项A～选项F：单选、多选至少填两个选项，从选项A起连续填写；判断题可不填（默认 正确 / 错误）。",
         "答案：选项字母。单选、判断一个字母，如 B；多选两个或以上，如 ACD。",
         "难度：1～5 的整数，留空为 1。用于弹题：是 或 否，留空为 否。",
+        "仅用于考试：是 或 否，留空为 否。填 是 的题目只在考试中出现，不会出现在练习、错题练习和学习中的弹题里"
+        "（即使“用于弹题”填了 是）；组卷时优先抽这些题。",
         "导入时逐行检查，只要有一行有误，整个文件都不会导入。请删除本示例行后再填写。",
     ):
         notes.append([line])
@@ -75,7 +80,7 @@ def export_rows(course):
     for q in course.questions.order_by("id"):
         options = list(q.options) + [""] * (len(LETTERS) - len(q.options))
         yield [KIND_NAMES[q.kind][:2], q.text, *options[: len(LETTERS)], q.answer, q.explanation,
-               q.knowledge_point, q.difficulty, "是" if q.for_popup else "否"]  # fmt: skip
+               q.knowledge_point, q.difficulty, YES_NO[q.for_popup], YES_NO[q.exam_only]]  # fmt: skip
 
 
 def export_workbook(course, *, request):
@@ -148,10 +153,14 @@ def _check_row(number, cells):
     popup = values.get("用于弹题", "").upper()
     if popup not in YES | NO:
         error("用于弹题", "只能填写 是 或 否。")
+    exam_only = values.get("仅用于考试", "").upper()
+    if exam_only not in YES | NO:
+        error("仅用于考试", "只能填写 是 或 否。")
     if errors:
         return None, errors
     fields = {"kind": kind, "text": text, "options": options, "answer": answer, "explanation": explanation,
-              "knowledge_point": point, "difficulty": int(difficulty), "for_popup": popup in YES}  # fmt: skip
+              "knowledge_point": point, "difficulty": int(difficulty), "for_popup": popup in YES,
+              "exam_only": exam_only in YES}  # fmt: skip
     return fields, []
 
 
@@ -159,34 +168,31 @@ def read_workbook(upload):
     """Every question of an uploaded workbook, checked; raises ImportRefused listing every error found."""
     if upload.size > MAX_BYTES:
         raise ImportRefused([f"文件太大：题库文件不能超过 {MAX_BYTES // 1024 // 1024} MB。"])
-    data = upload.read()
+    # jxjy.lib.sheets checks the zip (a bomb inflating to gigabytes) and stops reading past MAX_ROWS.
+    limits = SheetLimits(max_rows=MAX_ROWS + 1, max_bytes=MAX_BYTES, max_unzipped=MAX_UNZIPPED)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(item.file_size for item in archive.infolist()) > MAX_UNZIPPED:
-                raise ImportRefused(["文件内容过大，无法导入。"])
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        too_many = f"一次最多导入 {MAX_ROWS} 道题，请分多个文件导入。"
+        values = sheets.read_rows(upload, limits=limits, too_many_rows=too_many)
+    except sheets.NotAWorkbook:
         raise ImportRefused(["文件不是有效的 Excel（.xlsx）文件，请用“下载导入模板”得到的模板填写后上传。"]) from None
-    try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [_text(c) for c in next(rows, ())]
-        while header and not header[-1]:
-            header.pop()
-        if header != HEADERS:
-            raise ImportRefused([f"第 1 行（表头）应依次为：{'、'.join(HEADERS)}。请使用导入模板。"])
-        questions, errors = [], []
-        for number, cells in enumerate(rows, start=2):
-            if not any(_text(c) for c in cells):
-                continue
-            if len(questions) + len(errors) >= MAX_ROWS:
-                raise ImportRefused([f"一次最多导入 {MAX_ROWS} 道题，请分多个文件导入。"])
-            fields, row_errors = _check_row(number, cells)
-            errors += row_errors
-            if fields:
-                questions.append(fields)
-    finally:
-        book.close()
+    except sheets.SheetRefused as exc:
+        raise ImportRefused([exc.message]) from None
+    rows = iter(values)
+    header = [_text(c) for c in next(rows, ())]
+    while header and not header[-1]:
+        header.pop()
+    if header not in (HEADERS, OLD_HEADERS):
+        raise ImportRefused([f"第 1 行（表头）应依次为：{'、'.join(HEADERS)}。请使用导入模板。"])
+    questions, errors = [], []
+    for number, cells in enumerate(rows, start=2):
+        if not any(_text(c) for c in cells):
+            continue
+        if len(questions) + len(errors) >= MAX_ROWS:
+            raise ImportRefused([f"一次最多导入 {MAX_ROWS} 道题，请分多个文件导入。"])
+        fields, row_errors = _check_row(number, cells[: len(header)])
+        errors += row_errors
+        if fields:
+            questions.append(fields)
     if errors:
         raise ImportRefused(errors)
     if not questions:
@@ -207,3 +213,17 @@ def import_questions(course, upload, *, request):
         Question.objects.bulk_create([Question(course=course, **fields) for fields in questions])
         record(Event.QUESTION_IMPORT, request=request, obj=course, count=len(questions), file=upload.name[-100:])
     return len(questions)
+
+
+def mark_exam_only(course, *, shown, exam_only, request):
+    """The 仅用于考试 ticks of one page of the question list: `shown` are the questions that page showed,
+    `exam_only` those ticked among them. Saves what changed; audited with the question ids."""
+    with transaction.atomic():
+        questions = course.questions.filter(pk__in=shown)
+        marked = list(questions.filter(pk__in=exam_only, exam_only=False).values_list("pk", flat=True))
+        cleared = list(questions.exclude(pk__in=exam_only).filter(exam_only=True).values_list("pk", flat=True))
+        Question.objects.filter(pk__in=marked).update(exam_only=True)
+        Question.objects.filter(pk__in=cleared).update(exam_only=False)
+        if marked or cleared:
+            record(Event.QUESTION_EXAM_ONLY, request=request, obj=course, marked=marked, cleared=cleared)
+    return len(marked), len(cleared)

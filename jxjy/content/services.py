@@ -7,6 +7,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Sum
@@ -42,12 +43,12 @@ def probe_upload(upload):
     """The duration of an uploaded file read by ffmpeg (content, not name or declared type); ValueError if ffmpeg
     does not see a video in it."""
     if hasattr(upload, "temporary_file_path"):
-        return video.probe_duration(upload.temporary_file_path())
+        return video.probe_duration(upload.temporary_file_path(), timeout=settings.VIDEO_PROBE_TIMEOUT)
     with tempfile.NamedTemporaryFile(prefix="jxjy-probe-") as handle:
         for chunk in upload.chunks():
             handle.write(chunk)
         handle.flush()
-        return video.probe_duration(handle.name)
+        return video.probe_duration(handle.name, timeout=settings.VIDEO_PROBE_TIMEOUT)
 
 
 def upload_video(*, chapter, upload, title, order, courseware=None, request):
@@ -97,14 +98,14 @@ def run_video_job(job_id):
     try:
         source = _fetch_source(job, workdir)
         try:
-            source_duration = video.probe_duration(source)
+            source_duration = video.probe_duration(source, timeout=settings.VIDEO_PROBE_TIMEOUT)
         except ValueError:
             raise _JobFailed(NOT_A_VIDEO) from None
         target = Path(workdir) / "video.mp4"
         try:
-            transcode.to_mp4(source, target, duration=source_duration,
+            transcode.to_mp4(source, target, duration=source_duration, timeout=settings.VIDEO_TRANSCODE_TIMEOUT,
                              on_progress=lambda percent: _update(job, progress=percent))  # fmt: skip
-            duration = video.probe_duration(target)
+            duration = video.probe_duration(target, timeout=settings.VIDEO_PROBE_TIMEOUT)
             poster = video.make_poster(target, Path(workdir) / "poster.jpg")
         except (transcode.TranscodeError, ValueError) as exc:
             logger.warning("video job %s: ffmpeg failed: %s", job.pk, getattr(exc, "detail", exc))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,14 +34,17 @@ def to_mp4(
     *,
     duration: float,
     on_progress: Callable[[int], None] | None = None,
+    timeout: float | None = None,
 ) -> None:
     """Transcode `source` into `target` (at most 1280 px wide), calling `on_progress(percent)` as ffmpeg advances.
 
-    `duration` is the source's probed length, used to turn ffmpeg's position into a percentage. Raises
-    TranscodeError when ffmpeg fails; `target` then does not exist."""
+    `duration` is the source's probed length, used to turn ffmpeg's position into a percentage. The source is
+    opened as a plain media file only (video.SAFE_INPUT: no playlist, concat list or network), and ffmpeg is
+    killed after `timeout` seconds. Raises TranscodeError when ffmpeg fails or is killed; `target` then does not
+    exist."""
     exe = video.ffmpeg_exe()
     target = Path(target)
-    command = [exe, "-y", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(source)]
+    command = [exe, "-y", "-hide_banner", "-nostdin", "-loglevel", "error", *video.SAFE_INPUT, "-i", str(source)]
     command += ["-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn", "-map_metadata", "-1"]
     command += ["-vf", "scale=w='trunc(min(1280,iw)/2)*2':h=-2", "-pix_fmt", "yuv420p"]
     command += _codec_args(exe)
@@ -48,6 +52,17 @@ def to_mp4(
     command += ["-progress", "pipe:1", "-nostats", "-f", "mp4", str(target)]
     with tempfile.TemporaryFile() as log:  # ffmpeg's messages: to a file, so a chatty ffmpeg can never block
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+        # A hung ffmpeg writes nothing: the loop below would wait forever. The watchdog kills it, which ends the loop.
+        killed = threading.Event()
+
+        def kill():
+            killed.set()
+            process.kill()
+
+        watchdog = threading.Timer(timeout, kill) if timeout else None
+        if watchdog is not None:
+            watchdog.daemon = True
+            watchdog.start()
         try:
             last = -1
             for line in process.stdout:
@@ -63,6 +78,12 @@ def to_mp4(
             process.wait()
             target.unlink(missing_ok=True)
             raise
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        if killed.is_set() and process.returncode != 0:
+            target.unlink(missing_ok=True)
+            raise TranscodeError(f"ffmpeg was killed after {timeout} s")
         if process.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
             target.unlink(missing_ok=True)
             log.seek(0)

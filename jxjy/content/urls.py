@@ -19,5 +19,6 @@ urlpatterns = [
     path("courses/<int:pk>/questions/", views.questions, name="questions"),
     path("courses/<int:pk>/questions/import/", views.questions_import, name="questions_import"),
     path("courses/<int:pk>/questions/export.xlsx", views.questions_export, name="questions_export"),
+    path("courses/<int:pk>/questions/exam-only/", views.questions_exam_only, name="questions_exam_only"),
     path("questions/template.xlsx", views.questions_template, name="questions_template"),
 ]

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jxjy.accounts.models import Role
@@ -14,14 +15,14 @@ from jxjy.catalog.models import Chapter, Course, Courseware
 from jxjy.office.access import staff_required
 
 from . import questionbank, services
-from .forms import ChapterForm, CourseForm, CoursewareForm, QuestionImportForm
+from .forms import ChapterForm, CourseForm, CoursewareForm, ExamOnlyForm, QuestionImportForm
 from .models import VideoJob
 
 content_staff = staff_required(Role.CONTENT)
 
 
-def _render(request, template, context):
-    return render(request, template, {"office_menu": "content", **context})
+def _render(request, template, context, status=200):
+    return render(request, template, {"office_menu": "content", **context}, status=status)
 
 
 @content_staff
@@ -117,8 +118,10 @@ def _courseware_form(request, chapter, courseware=None):
             job = services.upload_video(chapter=chapter, upload=upload, courseware=courseware, request=request,
                                         title=form.cleaned_data["title"], order=form.cleaned_data["order"])  # fmt: skip
             return redirect("content:job", pk=job.pk)
+    status = 400 if request.method == "POST" else 200  # a POST that gets the form back was refused (a video too big …)
     return _render(request, "content/courseware_form.html",
-                   {"form": form, "chapter": chapter, "course": chapter.course, "courseware": courseware})  # fmt: skip
+                   {"form": form, "chapter": chapter, "course": chapter.course, "courseware": courseware},
+                   status=status)  # fmt: skip
 
 
 @content_staff
@@ -191,6 +194,26 @@ def questions_import(request, pk):
         return _question_page(request, course, form, exc.errors)
     messages.success(request, f"已导入 {count} 道题。")
     return redirect("content:questions", pk=course.pk)
+
+
+@content_staff
+@require_POST
+def questions_exam_only(request, pk):
+    """保存标记: the 仅用于考试 ticks of the questions one page of the list showed."""
+    course = get_object_or_404(Course, pk=pk)
+    form = ExamOnlyForm(request.POST, course=course)
+    if not form.is_valid():
+        messages.error(request, "标记没有保存：页面已过期，请刷新后重试。")
+    else:
+        marked, cleared = questionbank.mark_exam_only(
+            course,
+            shown=[q.pk for q in form.cleaned_data["shown"]],
+            exam_only=[q.pk for q in form.cleaned_data["exam_only"]],
+            request=request,
+        )
+        messages.success(request, f"已保存：新标记仅用于考试 {marked} 题，取消标记 {cleared} 题。")
+    page = request.POST.get("page", "")
+    return redirect(reverse("content:questions", args=[course.pk]) + (f"?page={page}" if page.isdigit() else ""))
 
 
 def _xlsx(data, filename):

@@ -4,10 +4,13 @@ toward 专业课 or 选修课, within the type's cap and the year's cap (DESIGN.
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from jxjy.accounts.models import User
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingYear
@@ -39,7 +42,7 @@ def sniff(upload) -> str:
     """The attachment's real type from its bytes (PDF, JPEG or PNG), or a DeclarationError in Chinese."""
     name = upload.name or "附件"
     if upload.size > MAX_ATTACHMENT_BYTES:
-        raise DeclarationError(f"附件“{name}”超过 10 MB，请压缩后再上传。")
+        raise DeclarationError(f"附件“{name}”超过 10 MB，请压缩后再上传。", status=413)
     if upload.size == 0:
         raise DeclarationError(f"附件“{name}”是空文件。")
     head = upload.read(16)
@@ -82,6 +85,19 @@ def check_uploads(uploads, existing=0) -> list:
     return checked
 
 
+def check_quota(user, checked, removing=0) -> None:
+    """All of a learner's attachments together stay within DECLARATION_ATTACHMENT_QUOTA_BYTES, so filing claim after
+    claim cannot fill the disk. Called with the learner's row locked (two filings at once queue), before any file
+    is kept."""
+    used = Attachment.objects.filter(declaration__user=user).aggregate(total=Sum("size"))["total"] or 0
+    quota = settings.DECLARATION_ATTACHMENT_QUOTA_BYTES
+    if used - removing + sum(upload.size for upload, _ in checked) > quota:
+        raise DeclarationError(
+            f"您的申报附件合计不能超过 {filesizeformat(quota)}，已无法再上传。需要补充材料请联系所在地市工考办。",
+            status=413,
+        )
+
+
 # --- The learner's side ------------------------------------------------------------------------------------------
 
 
@@ -113,8 +129,11 @@ def file_claim(*, user, data: dict, uploads, request=None) -> Declaration:
     check_dates(data["start_date"], data["end_date"], year.year)
     checked = check_uploads(uploads)
     with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        check_quota(user, checked)
         declaration = Declaration.objects.create(user=user, year=year, **data)
         _save_attachments(declaration, checked)
+        user.lock_city()  # the claim is now in a city office's queue
         record(Event.DECLARATION_FILE, actor=user, request=request, obj=declaration)
     return declaration
 
@@ -122,12 +141,15 @@ def file_claim(*, user, data: dict, uploads, request=None) -> Declaration:
 def update_claim(*, declaration, data: dict, uploads, remove_ids, request=None) -> Declaration:
     """修改 while 待审核: the fields, attachments added or removed (1–5 remain)."""
     with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=declaration.user_id)  # as file_claim: for the quota
         declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
         if not declaration.editable:
             raise DeclarationError("只有待审核的申报可以修改。", status=409)
         check_dates(data["start_date"], data["end_date"], declaration.year_id)
         keep = declaration.attachments.exclude(pk__in=remove_ids)
         checked = check_uploads(uploads, existing=keep.count())
+        removing = declaration.attachments.filter(pk__in=remove_ids).aggregate(total=Sum("size"))["total"] or 0
+        check_quota(user, checked, removing)
         for field, value in data.items():
             setattr(declaration, field, value)
         declaration.save()

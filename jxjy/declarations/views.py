@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -10,6 +10,7 @@ from jxjy.accounts.decorators import learner_required
 from jxjy.accounts.models import Role
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+from jxjy.lib import serving
 from jxjy.office.access import scope, staff_required
 
 from . import services
@@ -38,6 +39,7 @@ def learner_list(request):
 
 def _claim_form(request, declaration=None):
     form = DeclarationForm(request.POST or None, instance=declaration)
+    status = 400 if request.method == "POST" else 200  # a POST that gets the form back was refused
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in DeclarationForm.Meta.fields}
         uploads = request.FILES.getlist("attachments")
@@ -53,9 +55,10 @@ def _claim_form(request, declaration=None):
             return redirect("declarations:detail", pk=declaration.pk)
         except DeclarationError as exc:
             form.add_error(None, exc.message)
+            status = exc.status  # 413 for a file or a quota too large
     year = services.current_year_or_none()
     return render(request, "declarations/form.html", {"form": form, "declaration": declaration, "year": year,
-                                                       "menu": "declarations"})  # fmt: skip
+                                                       "menu": "declarations"}, status=status)  # fmt: skip
 
 
 @learner_required
@@ -103,11 +106,8 @@ def attachment(request, pk):
         record(Event.ATTACHMENT_VIEW, request=request, obj=item.declaration, attachment=item.pk)
     else:
         raise Http404
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'none'; sandbox"
-    return response
+    # A download (named with its checked type's extension), never a page: see jxjy.lib.serving.
+    return serving.download(item.file.open("rb"), content_type=item.content_type, filename=item.display_name)
 
 
 # --- The city office's review ------------------------------------------------------------------------------------

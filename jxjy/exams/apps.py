@@ -5,3 +5,8 @@ class ExamsConfig(AppConfig):
     name = "jxjy.exams"
     label = "exams"
     verbose_name = "练习与考试"
+
+    def ready(self):
+        from . import personal_data
+
+        personal_data.register()  # its part of 下载我的个人信息 and of 注销 (jxjy.accounts.personal_data)

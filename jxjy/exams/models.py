@@ -11,7 +11,11 @@ class Practice(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     from_wrong_book = models.BooleanField("错题练习", default=False)
     questions = models.JSONField(default=list)  # question ids, in the order shown
-    answers = models.JSONField(default=dict)  # {question id: letters}
+    answers = models.JSONField(default=dict)  # {question id: letters}; before 提交, the answers kept so far
+    # 显示答案: chosen before starting (every answer on the page), or asked for one question at a time (the
+    # server then records which); nothing else ever sends an answer before 提交.
+    show_answers = models.BooleanField("开始前选择显示答案", default=False)
+    revealed = models.JSONField("已显示答案的题目", default=list)  # question ids, in the order asked
     correct = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField("开始时间", auto_now_add=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)

@@ -5,6 +5,7 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,11 +26,45 @@ class ExamError(Exception):
 
 
 def question_pool(enrollment):
-    """The questions of the courses this learner studies in the class (公共课 and the chosen ones)."""
+    """The questions of the courses this learner studies in the class (公共课 and the chosen ones): the exam's."""
     from jxjy.learning.models import CourseSelection
 
     selected = CourseSelection.objects.filter(enrollment=enrollment).values("course")
     return Question.objects.filter(course__in=selected)
+
+
+def practice_pool(enrollment):
+    """What practice and the 错题本 may show: the class's pool without the questions kept for the exam."""
+    return question_pool(enrollment).filter(exam_only=False)
+
+
+def _lock_learner(user) -> None:
+    """Serialise a learner's exam starts against their practice answers: whichever comes second sees the other."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+def open_exam_of(user):
+    """The learner's exam attempt in progress in any class (after grading the ones whose time is up), or None.
+    While there is one, no page shows any correct answer: practice, the 错题本 and past reviews wait."""
+    for attempt in ExamAttempt.objects.filter(user=user, status=AttemptStatus.STARTED).order_by("deadline"):
+        if timezone.now() >= attempt.deadline:
+            submit_attempt(attempt=attempt, auto=True)
+            continue
+        return attempt
+    return None
+
+
+class ExamInProgress(ExamError):
+    """Refused because the learner is sitting an exam; `attempt` is that exam, for a link back to it."""
+
+    def __init__(self, attempt, message=None):
+        super().__init__(message or "您正在考试，交卷后才能做练习、查看答案。", status=409)
+        self.attempt = attempt
+
+
+def refuse_during_exam(user, message=None) -> None:
+    if attempt := open_exam_of(user):
+        raise ExamInProgress(attempt, message)
 
 
 def normalise(letters: str) -> str:
@@ -52,43 +87,83 @@ def record_wrong(user, question_id, source):
 
 def practice_sizes(enrollment) -> list[int]:
     """10 / 20 / 50, or all when the pool is smaller (then 全部 is the largest choice)."""
-    available = question_pool(enrollment).count()
+    available = practice_pool(enrollment).count()
     sizes = [n for n in PRACTICE_SIZES if n < available]
     if 0 < available <= PRACTICE_SIZES[-1]:
         sizes.append(available)
     return sizes
 
 
-def start_practice(*, enrollment, size: int, wrong_book=False) -> Practice:
-    if wrong_book:
-        ids = list(
-            WrongQuestion.objects.filter(user=enrollment.user, question__in=question_pool(enrollment))
-            .order_by("-last_wrong_at")
-            .values_list("question_id", flat=True)[:50]
+def wrong_entries(user, enrollment):
+    """The learner's 错题本 within this class's practice pool (never a question kept for the exam)."""
+    return WrongQuestion.objects.filter(user=user, question__in=practice_pool(enrollment))
+
+
+def start_practice(*, enrollment, size: int, wrong_book=False, show_answers=False, actor=None) -> Practice:
+    """开始 (or 练习错题): draw the questions. Refused while the learner sits an exam in any class.
+    `show_answers`: the learner chose 显示答案 before starting, so the page shows every answer as it goes."""
+    with transaction.atomic():
+        _lock_learner(enrollment.user)
+        refuse_during_exam(enrollment.user, "您正在考试，交卷后才能做练习。")
+        if wrong_book:
+            ids = list(
+                wrong_entries(enrollment.user, enrollment)
+                .order_by("-last_wrong_at")
+                .values_list("question_id", flat=True)[:50]
+            )
+            if not ids:
+                raise ExamError("错题本是空的，暂无可练习的错题。")
+        else:
+            if size not in practice_sizes(enrollment):
+                raise ExamError("请选择题量。")
+            ids = list(practice_pool(enrollment).values_list("pk", flat=True))
+            ids = random.sample(ids, size)  # noqa: S311 - practice, not a secret
+        return Practice.objects.create(
+            enrollment=enrollment,
+            user=enrollment.user,
+            questions=ids,
+            from_wrong_book=wrong_book,
+            show_answers=bool(show_answers),
+            revealed=list(ids) if show_answers else [],
         )
-        if not ids:
-            raise ExamError("错题本是空的，暂无可练习的错题。")
-    else:
-        if size not in practice_sizes(enrollment):
-            raise ExamError("请选择题量。")
-        ids = list(question_pool(enrollment).values_list("pk", flat=True))
-        ids = random.sample(ids, size)  # noqa: S311 - practice, not a secret
-    return Practice.objects.create(
-        enrollment=enrollment, user=enrollment.user, questions=ids, from_wrong_book=wrong_book
-    )
 
 
 def practice_questions(practice) -> list[Question]:
-    by_id = Question.objects.in_bulk(practice.questions)
+    """The practice's questions in order; one marked 仅用于考试 since it was drawn is left out (shown nowhere)."""
+    by_id = Question.objects.filter(exam_only=False).in_bulk(practice.questions)
     return [by_id[pk] for pk in practice.questions if pk in by_id]
 
 
-def submit_practice(*, practice, answers: dict) -> Practice:
-    """提交: grade, remember the answers; wrong ones go into the 错题本, right ones in a 错题练习 leave it."""
+def keep_practice_answers(*, practice, answers: dict, actor=None) -> None:
+    """The answers given so far (a 显示答案 without script posts the form): kept, not graded."""
+    ids = {str(pk) for pk in practice.questions}
+    kept = {pk: normalise(letters) for pk, letters in answers.items() if pk in ids and normalise(letters)}
+    Practice.objects.filter(pk=practice.pk, submitted_at__isnull=True).update(answers=kept)
+
+
+def reveal_answer(*, practice, question_id: int, actor) -> Question:
+    """显示答案 for one question of an unsubmitted practice: recorded on the practice, then the question (with
+    its answer and 解析) is returned. Refused while the learner sits an exam."""
+    if question_id not in practice.questions or Question.objects.filter(pk=question_id, exam_only=True).exists():
+        raise ExamError("题目不在本次练习中。", status=404)
+    with transaction.atomic():
+        _lock_learner(actor)
+        refuse_during_exam(actor)
+        practice = Practice.objects.select_for_update().get(pk=practice.pk)
+        if question_id not in practice.revealed:
+            practice.revealed = [*practice.revealed, question_id]
+            practice.save(update_fields=["revealed"])
+    return Question.objects.get(pk=question_id)
+
+
+def submit_practice(*, practice, answers: dict, actor=None) -> Practice:
+    """提交: grade, remember the answers; wrong ones go into the 错题本, right ones in a 错题练习 leave it.
+    Refused while the learner sits an exam (the review shows every answer)."""
     with transaction.atomic():
         practice = Practice.objects.select_for_update().get(pk=practice.pk)
         if practice.submitted_at:
             return practice
+        refuse_during_exam(practice.user)
         questions = practice_questions(practice)
         given = {str(q.pk): normalise(answers.get(str(q.pk), "")) for q in questions}
         right = [q for q in questions if given[str(q.pk)] and q.is_correct(given[str(q.pk)])]
@@ -122,7 +197,8 @@ def exam_gate(enrollment, progress=None) -> str:
 
 
 def _draw_paper(enrollment) -> list[dict]:
-    """Counts per type from the class's rule; questions and their options in a fresh random order."""
+    """Counts per type from the class's rule; questions and their options in a fresh random order. The questions
+    kept for the exam (仅用于考试) come first; the rest of the pool only fills what they cannot."""
     rng = random.SystemRandom()
     training_class = enrollment.training_class
     pool = question_pool(enrollment)
@@ -132,8 +208,13 @@ def _draw_paper(enrollment) -> list[dict]:
         (QuestionKind.MULTIPLE, training_class.exam_multiple),
         (QuestionKind.JUDGE, training_class.exam_judge),
     ):
-        rows = list(pool.filter(kind=kind).values_list("pk", "options"))
-        for pk, options in rng.sample(rows, min(count, len(rows))):
+        rows = list(pool.filter(kind=kind).values_list("pk", "options", "exam_only"))
+        kept = [(pk, options) for pk, options, exam_only in rows if exam_only]
+        rest = [(pk, options) for pk, options, exam_only in rows if not exam_only]
+        drawn = rng.sample(kept, min(count, len(kept)))
+        drawn += rng.sample(rest, min(count - len(drawn), len(rest)))
+        rng.shuffle(drawn)
+        for pk, options in drawn:
             order = list(range(len(options)))
             if kind != QuestionKind.JUDGE:  # 正确 / 错误 stay in their place
                 rng.shuffle(order)
@@ -151,16 +232,20 @@ def open_attempt(enrollment):
 
 
 def start_attempt(*, enrollment, request=None) -> ExamAttempt:
-    """进入: resume the open attempt, or start the next one if attempts remain and the class is at 100 %."""
+    """进入: resume the open attempt, or start the next one if attempts remain and the class is at 100 %.
+    One exam at a time per learner: another class's exam in progress refuses this one."""
     from jxjy.learning.models import Enrollment
 
     if reason := exam_gate(enrollment):
         raise ExamError(reason, status=403)
     with transaction.atomic():
-        Enrollment.objects.select_for_update().filter(pk=enrollment.pk).first()  # one start at a time
+        _lock_learner(enrollment.user)  # one start at a time, and after any 显示答案 already under way
+        Enrollment.objects.select_for_update().filter(pk=enrollment.pk).first()
         attempt = open_attempt(enrollment)
         if attempt:
             return attempt
+        if other := open_exam_of(enrollment.user):
+            raise ExamInProgress(other, "您还有另一个班级的考试没有交卷，请先完成那场考试。")
         used = ExamAttempt.objects.filter(enrollment=enrollment).count()
         if used >= enrollment.training_class.exam_max_attempts:
             raise ExamError(f"考试次数已用完（共 {enrollment.training_class.exam_max_attempts} 次）。", status=403)

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jxjy.accounts.decorators import learner_required
@@ -10,8 +11,8 @@ from jxjy.learning.services import class_progress
 from jxjy.learning.views import class_context, learner_enrollment
 
 from . import services
-from .models import AttemptStatus, ExamAttempt, Practice, WrongQuestion
-from .services import ExamError
+from .models import AttemptStatus, ExamAttempt, Practice
+from .services import ExamError, ExamInProgress
 
 
 def _answers_from(post, ids) -> dict:
@@ -22,15 +23,32 @@ def _answers_from(post, ids) -> dict:
 # --- 在线练习 -----------------------------------------------------------------------------------------------
 
 
+def _closed(request, enrollment, exc: ExamInProgress, to="exams:practice"):
+    """A page refused because the learner is sitting an exam: back to 在线练习 (or 在线考试), which says why and
+    links to the exam."""
+    messages.error(request, exc.message)
+    return redirect(to, enrollment_id=enrollment.pk)
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
 @learner_required
 def practice_home(request, enrollment_id):
-    """在线练习: 做练习 (choose 题量 → 开始), 历史练习, the 错题本."""
+    """在线练习: 做练习 (choose 题量, 显示答案 or not → 开始), 历史练习, the 错题本. Closed while an exam is on."""
     enrollment = learner_enrollment(request, enrollment_id)
     if request.method == "POST":
         wrong_book = request.POST.get("wrong_book") == "1"
         try:
             size = int(request.POST.get("size") or 0)
-            practice = services.start_practice(enrollment=enrollment, size=size, wrong_book=wrong_book)
+            practice = services.start_practice(
+                enrollment=enrollment,
+                size=size,
+                wrong_book=wrong_book,
+                show_answers=request.POST.get("show_answers") == "1",
+                actor=request.user,
+            )
         except (ValueError, ExamError) as exc:
             messages.error(request, getattr(exc, "message", "请选择题量。"))
             return redirect("exams:practice", enrollment_id=enrollment.pk)
@@ -40,25 +58,30 @@ def practice_home(request, enrollment_id):
     context.update(
         sizes=[(n, f"{n} 题" if n in services.PRACTICE_SIZES else f"全部 {n} 题") for n in sizes],
         history=Practice.objects.filter(enrollment=enrollment)[:50],
-        wrong_count=WrongQuestion.objects.filter(
-            user=request.user, question__in=services.question_pool(enrollment)
-        ).count(),
+        wrong_count=services.wrong_entries(request.user, enrollment).count(),
+        exam_in_progress=services.open_exam_of(request.user),
     )
     return render(request, "exams/practice.html", context)
 
 
 @learner_required
 def practice_detail(request, enrollment_id, practice_id):
-    """A practice: answer (with 显示答案 / 隐藏答案), 提交 → the score and a review with explanations."""
+    """A practice: answer, with 显示答案 per question (or every answer, when chosen before starting); 提交 → the
+    score and a review with explanations. Nothing of it is shown while the learner sits an exam."""
     enrollment = learner_enrollment(request, enrollment_id)
     practice = get_object_or_404(Practice, pk=practice_id, enrollment=enrollment, user=request.user)
-    if request.method == "POST" and not practice.submitted_at:
-        practice = services.submit_practice(practice=practice, answers=_answers_from(request.POST, practice.questions))
-        return redirect("exams:practice_detail", enrollment_id=enrollment.pk, practice_id=practice.pk)
-    given = practice.answers
+    try:
+        services.refuse_during_exam(request.user)
+        if request.method == "POST" and not practice.submitted_at:
+            answers = _answers_from(request.POST, practice.questions)
+            practice = services.submit_practice(practice=practice, answers=answers, actor=request.user)
+            return redirect("exams:practice_detail", enrollment_id=enrollment.pk, practice_id=practice.pk)
+    except ExamInProgress as exc:
+        return _closed(request, enrollment, exc)
+    given, submitted, revealed = practice.answers, practice.submitted_at is not None, set(practice.revealed)
     rows = [
         _row(number, q, list(zip(q.letters, q.options, strict=True)), given.get(str(q.pk), ""), q.answer.upper(),
-             reveal=True)
+             reveal=submitted, hint=not submitted and q.pk in revealed)
         for number, q in enumerate(services.practice_questions(practice), 1)
     ]  # fmt: skip
     context = class_context(request, enrollment, "practice")
@@ -67,20 +90,51 @@ def practice_detail(request, enrollment_id, practice_id):
 
 
 @learner_required
-def wrong_book(request, enrollment_id):
-    """错题本: the questions this learner got wrong in the class's courses."""
+@require_POST
+def practice_reveal(request, enrollment_id, practice_id, question_id):
+    """显示答案 for one question: JSON for the page's script; without script the paper's form posts here, the
+    answers given so far are kept, and the page comes back with this question's answer."""
     enrollment = learner_enrollment(request, enrollment_id)
-    entries = (
-        WrongQuestion.objects.filter(user=request.user, question__in=services.question_pool(enrollment))
-        .select_related("question")
-        .order_by("-last_wrong_at")[:200]
-    )
+    practice = get_object_or_404(Practice, pk=practice_id, enrollment=enrollment, user=request.user)
+    page = reverse("exams:practice_detail", args=[enrollment.pk, practice.pk])
+    if practice.submitted_at:
+        if _wants_json(request):
+            return JsonResponse({"error": "练习已提交，请刷新页面查看答案。"}, status=409)
+        return redirect(page)
+    try:
+        question = services.reveal_answer(practice=practice, question_id=question_id, actor=request.user)
+    except ExamInProgress as exc:
+        if _wants_json(request):
+            exam = reverse("exams:attempt", args=[exc.attempt.enrollment_id, exc.attempt.pk])
+            return JsonResponse({"error": exc.message, "exam": exam}, status=exc.status)
+        return _closed(request, enrollment, exc)
+    except ExamError as exc:
+        if _wants_json(request):
+            return JsonResponse({"error": exc.message}, status=exc.status)
+        messages.error(request, exc.message)
+        return redirect(page)
+    if _wants_json(request):
+        return JsonResponse({"question": question.pk, "answer": question.answer.upper(),
+                             "explanation": question.explanation})  # fmt: skip
+    services.keep_practice_answers(practice=practice, answers=_answers_from(request.POST, practice.questions))
+    return redirect(f"{page}#q-{practice.questions.index(question.pk) + 1}")
+
+
+@learner_required
+def wrong_book(request, enrollment_id):
+    """错题本: the questions this learner got wrong in the class's courses; their answers when asked for."""
+    enrollment = learner_enrollment(request, enrollment_id)
+    try:
+        services.refuse_during_exam(request.user, "您正在考试，交卷后才能查看错题本。")
+    except ExamInProgress as exc:
+        return _closed(request, enrollment, exc)
+    entries = services.wrong_entries(request.user, enrollment).select_related("question").order_by("-last_wrong_at")
     rows = [
         {"entry": e, "question": e.question, "options": list(zip(e.question.letters, e.question.options, strict=True))}
-        for e in entries
+        for e in entries[:200]
     ]
     context = class_context(request, enrollment, "practice")
-    context["rows"] = rows
+    context.update(rows=rows, show_answers=request.GET.get("answers") == "1")
     return render(request, "exams/wrong_book.html", context)
 
 
@@ -93,11 +147,13 @@ def exam_home(request, enrollment_id):
     enrollment = learner_enrollment(request, enrollment_id)
     progress = class_progress(enrollment)
     context = class_context(request, enrollment, "exam")
+    in_progress = services.open_exam_of(request.user)
     context.update(
         progress=progress,
         gate=services.exam_gate(enrollment, progress),
         summary=services.exam_summary(enrollment),
-        open_attempt=services.open_attempt(enrollment),
+        open_attempt=in_progress if in_progress and in_progress.enrollment_id == enrollment.pk else None,
+        other_exam=in_progress if in_progress and in_progress.enrollment_id != enrollment.pk else None,
     )
     return render(request, "exams/exam.html", context)
 
@@ -108,6 +164,8 @@ def exam_enter(request, enrollment_id):
     enrollment = learner_enrollment(request, enrollment_id)
     try:
         attempt = services.start_attempt(enrollment=enrollment, request=request)
+    except ExamInProgress as exc:
+        return _closed(request, enrollment, exc, to="exams:exam")
     except ExamError as exc:
         messages.error(request, exc.message)
         return redirect("exams:exam", enrollment_id=enrollment.pk)
@@ -139,8 +197,9 @@ def _paper_rows(attempt, reveal: bool):
     return rows
 
 
-def _row(number, question, options, given, answer, *, reveal):
-    """What templates/exams/_question.html shows of one question; the answer only when `reveal`."""
+def _row(number, question, options, given, answer, *, reveal, hint=False):
+    """What templates/exams/_question.html shows of one question. The answer and explanation only when `reveal`
+    (a submitted paper: judged) or `hint` (a practice question whose answer the learner asked for)."""
     row = {
         "id": question.pk,
         "number": number,
@@ -154,6 +213,8 @@ def _row(number, question, options, given, answer, *, reveal):
         row.update(
             answer=answer, explanation=question.explanation, correct=bool(given) and given == "".join(sorted(answer))
         )
+    elif hint:
+        row.update(hint=True, answer=answer, explanation=question.explanation)
     return row
 
 
@@ -162,8 +223,12 @@ def attempt_page(request, enrollment_id, attempt_id):
     """The paper with a countdown to the server's deadline; after submission, the score and a review."""
     enrollment = learner_enrollment(request, enrollment_id)
     attempt = _attempt(request, enrollment, attempt_id)
-    context = class_context(request, enrollment, "exam")
     graded = attempt.status == AttemptStatus.GRADED
+    if graded and (in_progress := services.open_exam_of(request.user)):
+        # A past paper's answers wait while another paper (of this class or another) is being answered.
+        exc = ExamInProgress(in_progress, "您正在考试，交卷后才能查看以往试卷的答案。")
+        return _closed(request, enrollment, exc, to="exams:exam")
+    context = class_context(request, enrollment, "exam")
     context.update(attempt=attempt, rows=_paper_rows(attempt, reveal=graded))
     if graded:
         return render(request, "exams/review.html", context)

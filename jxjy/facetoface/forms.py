@@ -6,7 +6,7 @@ from jxjy.accounts.models import City, Role
 from jxjy.catalog.models import TrainingYear
 
 from .models import FaceToFaceClass
-from .services import current_year, seats_taken
+from .services import current_year, hours_beyond_rule, seats_taken
 
 HOUR_FIELDS = ("public_hours", "professional_hours", "elective_hours")
 
@@ -94,6 +94,11 @@ class FaceToFaceClassForm(forms.ModelForm):
         hours = [cleaned.get(name) for name in HOUR_FIELDS]
         if all(h is not None for h in hours) and sum(hours, Decimal("0")) <= 0:
             self.add_error(None, "学时合计须大于 0。")
+        if year is not None:
+            for name, limit in hours_beyond_rule(year, {n: cleaned.get(n) for n in HOUR_FIELDS}).items():
+                if name not in self.errors:
+                    label = self.fields[name].label.removesuffix("学时")
+                    self.add_error(name, f"不能超过{year}的{label}要求（{limit.normalize():f} 学时）。")
         return cleaned
 
     def save(self, commit=True):

@@ -125,6 +125,7 @@ def book(*, user, face_class, wait=False, request=None) -> FaceToFaceBooking:
         except YearTaken:
             # An order placed a moment ago: the database kept the year for it.
             raise FaceToFaceError(online_refusal(user, year) or YearTaken(year).message, status=409) from None
+        user.lock_city()  # the booking is on a city office's list now
         record(Event.FACETOFACE_BOOK, actor=user, request=request, obj=booking, status=booking.status)
     return booking
 
@@ -221,10 +222,24 @@ def lapse_waiting(today=None) -> int:
 
 # --- The city office: classes and attendance ---------------------------------------------------------------
 
+HOUR_FIELDS = {Category.PUBLIC: "public_hours", Category.PROFESSIONAL: "professional_hours",
+               Category.ELECTIVE: "elective_hours"}  # fmt: skip
+
+
+def hours_beyond_rule(year, hours: dict) -> dict:
+    """{field: the year's requirement} for each category in which `hours` ({field: hours}) exceed what the training
+    year requires of a learner. A 面授班 stands in for the year's online class (a learner has one or the other), so
+    it never needs to post more than the year requires in any category: that is its bound."""
+    return {name: getattr(year, name) for name in HOUR_FIELDS.values()
+            if hours.get(name) is not None and hours[name] > getattr(year, name)}  # fmt: skip
+
 
 def save_class(*, face_class, actor, request=None) -> FaceToFaceClass:
     """Create or edit a 面授班 (the form has validated it). Editing locks the class: the capacity may not drop
-    below the seats taken, and seats it adds go to the waiting list."""
+    below the seats taken, and seats it adds go to the waiting list. Its hours are bounded by the year's rule."""
+    over = hours_beyond_rule(face_class.year, {name: getattr(face_class, name) for name in HOUR_FIELDS.values()})
+    if over:
+        raise FaceToFaceError(f"面授班的学时不能超过{face_class.year}的要求，请修改后再保存。")
     with transaction.atomic():
         created = face_class.pk is None
         if created:
@@ -273,7 +288,9 @@ def mark_attendance(*, booking, attended: bool, actor, request=None) -> FaceToFa
         before = booking.status
         fields = ["status", "attendance_at", "attendance_by"]
         if target == BookingStatus.ATTENDED:
+            rule = face_class.year  # never more than the year requires, even if its rule was lowered since
             for category, hours in face_class.hours_by_category().items():
+                hours = min(hours, getattr(rule, HOUR_FIELDS[category]))
                 post_entry(user=booking.user, year=face_class.year_id, category=category, hours=hours,
                            source=CreditSource.FACE_TO_FACE, source_id=_credit_id(booking, category),
                            note=f"面授班 {face_class.title}")  # fmt: skip

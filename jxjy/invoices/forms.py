@@ -1,8 +1,10 @@
-import io
-
+from captcha.fields import CaptchaField
 from django import forms
+from django.conf import settings
 
 from jxjy.catalog.models import TrainingYear
+from jxjy.lib import sheets
+from jxjy.lib.sheets import SheetLimits
 from jxjy.orders.forms import CheckoutForm
 from jxjy.orders.models import InvoiceDelivery, InvoiceType, OrderStatus
 
@@ -146,6 +148,7 @@ class RosterForm(forms.Form):
         help_text="每行一人：身份证号 姓名 技术等级（用空格或逗号分隔；技术等级可不填，按学员账号登记的等级报名）。",
     )  # fmt: skip
     roster_file = forms.FileField(label="或上传 Excel 名单（.xlsx，三列：身份证号、姓名、技术等级）", required=False)
+    captcha = CaptchaField(label="图形验证码", error_messages={"invalid": "图形验证码不正确，请重新输入。"})
 
     def __init__(self, *args, years, **kwargs):
         super().__init__(*args, **kwargs)
@@ -168,20 +171,22 @@ class RosterForm(forms.Form):
         return data
 
     def _excel_rows(self, upload):
-        from openpyxl import load_workbook
-
         if upload.size > MAX_UPLOAD:
             self.add_error("roster_file", "Excel 文件不能超过 2 MB。")
             return []
         if upload.read(4) != b"PK\x03\x04":
             self.add_error("roster_file", "请上传 .xlsx 格式的 Excel 文件。")
             return []
-        upload.seek(0)
+        # jxjy.lib.sheets checks the zip (a bomb inflating to gigabytes) and stops reading past the row limit.
+        most = settings.UNIT_ORDER_MAX_ROWS
+        limits = SheetLimits(max_rows=most + 1, max_bytes=MAX_UPLOAD, max_columns=3, max_unzipped=10 * 1024 * 1024)
         try:
-            sheet = load_workbook(io.BytesIO(upload.read()), read_only=True, data_only=True).worksheets[0]
-            values = list(sheet.iter_rows(values_only=True, max_col=3))
-        except Exception:  # noqa: BLE001 - any reader error means a broken file
+            values = sheets.read_rows(upload, limits=limits, too_many_rows=f"一次最多报名 {most} 人，请分批提交。")
+        except sheets.NotAWorkbook:
             self.add_error("roster_file", "Excel 文件无法读取，请检查后重新上传。")
+            return []
+        except sheets.SheetRefused as exc:
+            self.add_error("roster_file", exc.message)
             return []
         rows = []
         for number, cells in enumerate(values, start=1):

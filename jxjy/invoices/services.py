@@ -1,22 +1,32 @@
-"""发票 (request, issue, void, download), and 单位统一报名缴费: one order, paid once, for a unit's listed staff."""
+"""发票 (request, issue, void, download), and 单位统一报名缴费: a unit's contact person lists the unit's staff; each
+listed learner is invited (待确认, an SMS) and confirms or declines on their own account; the unit then pays one
+order for those who confirmed."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jxjy.accounts.models import Grade, Role, User, id_number_index
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
-from jxjy.catalog.models import TrainingClass, YearClaim, YearClaimSource
-from jxjy.catalog.services import YearTaken, claim_year
+from jxjy.catalog.models import TrainingClass, YearClaim
 from jxjy.lib.idcard import InvalidIdNumber, normalize_id_number
-from jxjy.orders.models import InvoiceDelivery, InvoiceType, Order, OrderLine, OrderStatus
-from jxjy.orders.services import payment_timeout
+from jxjy.lib.masking import mask_id_number
+from jxjy.orders.models import (
+    InvitationStatus,
+    InvoiceDelivery,
+    InvoiceType,
+    Order,
+    OrderStatus,
+    UnitInvitation,
+)
 
+from . import tasks
 from .models import InvoiceRequest, InvoiceStatus
 
 
@@ -162,10 +172,13 @@ def visible_file(user, pk):
 
 
 def is_unit_order(order) -> bool:
-    return order.lines.filter(learner__isnull=False).exists()
+    return order.invitations.exists() or order.lines.filter(learner__isnull=False).exists()
 
 
 GRADE_BY_LABEL = {label: value for value, label in Grade.choices} | {value: value for value in Grade.values}
+# The one reason a row whose person cannot be listed gets, whatever the cause (no account, another name, another
+# grade, a class already, an account that is not a learner's …): the page must not tell who has an account.
+CANNOT_LIST = "身份证号与姓名不匹配或该学员不能由单位报名"
 
 
 @dataclass
@@ -178,96 +191,135 @@ class RosterRow:
     training_class: TrainingClass | None = None
     error: str = ""
 
+    @property
+    def id_number_masked(self):
+        """What the contact typed, masked on screen like every ID number (a malformed one is shown masked too)."""
+        return mask_id_number(self.id_number) if len(self.id_number) > 10 else "*" * len(self.id_number)
+
+    def refuse(self, reason=CANNOT_LIST):
+        self.error = f"第 {self.number} 行：{reason}"
+        self.learner = self.training_class = None
+
 
 class RosterError(InvoiceError):
     def __init__(self, rows):
-        super().__init__("名单中有错误，请按行修改后重新提交；名单未提交，没有生成订单。")
+        super().__init__("名单中有不能报名的行，请按行修改后重新提交；名单未提交，没有通知任何学员。")
         self.rows = rows
 
 
-def check_roster(*, year: int, rows: list[RosterRow], now=None) -> list[RosterRow]:
-    """Match each row to an existing learner account (ID number + name) and to that year's class of the row's grade
-    (or the account's); mark every row that cannot be enrolled, with the reason. Queries stay bounded."""
+def check_roster(*, year: int, rows: list[RosterRow], contact=None, now=None) -> list[RosterRow]:
+    """Match each row to a learner account (ID number + name) and to that year's open class of the learner's own
+    技术等级. A row that is malformed in itself (the ID number, a repeated row, an unknown grade word) says so; every
+    row whose person cannot be listed gets CANNOT_LIST, the same words whatever the cause. Queries stay bounded."""
     now = now or timezone.now()
     indexes = {}
     for row in rows:
+        row.name, row.grade = row.name.strip(), row.grade.strip()
         try:
             row.id_number = normalize_id_number(row.id_number)
         except InvalidIdNumber as exc:
-            row.error = str(exc)
+            row.refuse(str(exc))
+            continue
+        if not row.name:
+            row.refuse("请填写姓名。")
+            continue
+        if row.grade and row.grade not in GRADE_BY_LABEL:
+            row.refuse(f"技术等级“{row.grade}”无法识别（可填：{'、'.join(Grade.labels)}）。")
             continue
         index = id_number_index(row.id_number)
         if index in indexes:
-            row.error = f"与第 {indexes[index].number} 行重复。"
+            row.refuse(f"与第 {indexes[index].number} 行重复。")
             continue
         indexes[index] = row
-    learners = {u.username: u for u in User.objects.filter(username__in=list(indexes), role=Role.LEARNER)}
-    classes = {c.grade: c for c in TrainingClass.objects.published().filter(year_id=year)}
-    taken = dict(YearClaim.objects.filter(user__in=learners.values(), year_id=year).values_list("user_id", "source"))
+    learners = {
+        u.username: u
+        for u in User.objects.filter(username__in=list(indexes), role=Role.LEARNER, is_active=True, is_staff=False)
+    }
+    classes = {c.grade: c for c in TrainingClass.objects.published().filter(year_id=year).order_by("id")}
+    taken = set(YearClaim.objects.filter(user__in=learners.values(), year_id=year).values_list("user_id", flat=True))
+    invited = set()
+    if contact is not None:  # this contact's unit order awaiting the same people already
+        invited = set(
+            UnitInvitation.objects.filter(
+                order__user=contact, order__status=OrderStatus.AWAITING, learner__in=learners.values(),
+                training_class__year_id=year,
+                status__in=[InvitationStatus.PENDING, InvitationStatus.CONFIRMED],
+            ).values_list("learner_id", flat=True)
+        )  # fmt: skip
     for index, row in indexes.items():
         learner = learners.get(index)
-        if learner is None:
-            row.error = "该身份证号码没有学员账号，请本人先注册（或由工考办导入名单）后再报名。"
+        training_class = classes.get(learner.grade) if learner is not None and learner.grade else None
+        if (
+            learner is None
+            or learner.name != row.name
+            or training_class is None
+            or (row.grade and GRADE_BY_LABEL[row.grade] != learner.grade)
+            or not training_class.is_open(now)
+            or learner.pk in taken
+            or learner.pk in invited
+        ):
+            row.refuse()
             continue
-        if learner.name != row.name.strip():
-            row.error = "姓名与该身份证号码的学员账号不一致。"
-            continue
-        row.learner = learner
-        grade = GRADE_BY_LABEL.get(row.grade.strip()) if row.grade.strip() else learner.grade
-        if row.grade.strip() and not grade:
-            row.error = f"技术等级“{row.grade}”无法识别（可填：{'、'.join(Grade.labels)}）。"
-            continue
-        if not grade:
-            row.error = "请填写技术等级（该学员账号未登记技术等级）。"
-            continue
-        training_class = classes.get(grade)
-        if training_class is None:
-            row.error = f"{year}年度没有{Grade(grade).label}的网络班。"
-            continue
-        if not training_class.is_open(now):
-            row.error = f"“{training_class.title}”不在报名时间内。"
-            continue
-        if learner.pk in taken:
-            row.error = (
-                f"该学员已报名{year}年度{'面授班' if taken[learner.pk] == YearClaimSource.FACE_TO_FACE else '班级'}，"
-                "每个培训年度只能报一个班。"
-            )
-            continue
-        row.training_class = training_class
+        row.learner, row.training_class = learner, training_class
     return rows
 
 
+def invitation_deadline(rows, now):
+    """Until when the listed learners may confirm: UNIT_INVITATION_DAYS, and never past a class's enrolment."""
+    return min([now + timedelta(days=settings.UNIT_INVITATION_DAYS)] + [row.training_class.enroll_end for row in rows])
+
+
 @transaction.atomic
-def place_unit_order(*, contact, year: int, rows: list[RosterRow], invoice: dict, request=None) -> Order:
-    """单位统一报名缴费: one order for the listed staff, paid once by the unit's contact person. Each line enrolls one
-    listed learner into the class of their grade and takes that learner's place for the year. Nothing is ordered
-    unless every row is valid."""
+def invite_unit_staff(*, contact, year: int, rows: list[RosterRow], invoice: dict, request=None) -> Order:
+    """单位统一报名缴费, step 1: the contact person's list becomes the unit's order, 待学员确认, with a 待确认
+    invitation (and an SMS notice) for each listed learner. Nothing of anybody's is held: each learner's year is
+    taken only when they confirm on their own account (orders.services.confirm_invitation); the unit then submits
+    and pays the order for the confirmed ones (orders.services.submit_unit_order). Nothing is created unless every
+    row is valid."""
     if not rows:
         raise InvoiceError("名单为空，请至少填写一名学员。")
     if len(rows) > settings.UNIT_ORDER_MAX_ROWS:
         raise InvoiceError(f"一次最多报名 {settings.UNIT_ORDER_MAX_ROWS} 人，请分批提交。")
     if invoice.get("invoice_type") != InvoiceType.UNIT:
         raise InvoiceError("单位统一报名须开具单位抬头的发票。")
-    User.objects.select_for_update().filter(pk=contact.pk).first()  # one checkout at a time per contact
-    check_roster(year=year, rows=rows)
+    User.objects.select_for_update().filter(pk=contact.pk).first()  # one list at a time per contact
+    check_roster(year=year, rows=rows, contact=contact)
     if any(row.error for row in rows):
         raise RosterError(rows)
     now = timezone.now()
     order = Order.objects.create(
-        user=contact, amount=sum((row.training_class.fee for row in rows), Decimal("0")), created_at=now,
-        expires_at=now + payment_timeout(), **invoice,
+        user=contact, status=OrderStatus.AWAITING, amount=Decimal("0"), created_at=now,
+        expires_at=invitation_deadline(rows, now), **invoice,
     )  # fmt: skip
-    for row in rows:
-        c = row.training_class
-        line = OrderLine.objects.create(order=order, training_class=c, year=c.year_id, title=c.title, fee=c.fee,
-                                        hours=c.required_hours, learner=row.learner)  # fmt: skip
-        try:
-            claim_year(user=row.learner, year=year, source=YearClaimSource.ONLINE, source_id=line.pk)
-        except YearTaken:
-            row.error = f"该学员已报名{year}年度的班级，每个培训年度只能报一个班。"
-    if any(row.error for row in rows):
-        transaction.set_rollback(True)
-        raise RosterError(rows)
-    record(Event.UNIT_ORDER_PLACE, actor=contact, request=request, obj=order, number=order.number,
-           amount=str(order.amount), learners=len(rows), year=year)  # fmt: skip
+    UnitInvitation.objects.bulk_create(
+        UnitInvitation(order=order, learner=row.learner, training_class=row.training_class, created_at=now)
+        for row in rows
+    )
+    record(Event.UNIT_INVITE, actor=contact, request=request, obj=order, number=order.number, learners=len(rows),
+           year=year)  # fmt: skip
+    learner_ids = [row.learner.pk for row in rows]
+    transaction.on_commit(lambda: tasks.notify_invited_learners.delay(learner_ids, year))
     return order
+
+
+# --- Limits on the 单位统一报名 page --------------------------------------------------------------------------------
+
+
+def refused_rows_today(user) -> int:
+    return cache.get(_refused_key(user), 0)
+
+
+def count_refused_rows(user, rows) -> None:
+    """Rows refused with CANNOT_LIST are what a prober collects: they are counted per contact per day."""
+    refused = sum(1 for row in rows if row.error.endswith(CANNOT_LIST))
+    if refused:
+        key = _refused_key(user)
+        cache.add(key, 0, 24 * 3600)
+        try:
+            cache.incr(key, refused)
+        except ValueError:  # expired in between
+            cache.add(key, refused, 24 * 3600)
+
+
+def _refused_key(user):
+    return f"unit-refused-rows:{user.pk}:{timezone.localdate():%Y%m%d}"

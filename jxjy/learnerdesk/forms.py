@@ -1,7 +1,8 @@
 from django import forms
 
-from jxjy.accounts.forms import IdNumberField, MobileField
-from jxjy.accounts.models import City, Role
+from jxjy.accounts.forms import IdNumberField, MobileField, SmsCodeField
+from jxjy.accounts.models import City, Grade, Role
+from jxjy.accounts.services import REBIND_CHECKS
 
 
 class _Optional:
@@ -46,3 +47,51 @@ class RosterForm(forms.Form):
         help_text="请使用下载的 Excel 模板（.xlsx），不超过 5 MB。",
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
+
+
+class CityGradeForm(forms.Form):
+    """修改所属地市 / 技术等级 (the learner cannot once an office has acted on their records)."""
+
+    city = forms.ModelChoiceField(
+        label="所属地市", queryset=City.objects.all(), empty_label=None, error_messages={"required": "请选择所属地市。"}
+    )
+    grade = forms.ChoiceField(label="技术等级", choices=Grade.choices, error_messages={"required": "请选择技术等级。"})
+    note = forms.CharField(
+        label="办理说明",
+        max_length=200,
+        help_text="写明变更原因和核验的材料，例如“调动到苏州市，凭调动通知办理”。",
+        error_messages={"required": "请写明变更原因和核验的材料。"},
+    )
+
+
+class RebindMobileForm(forms.Form):
+    """更换绑定手机 at the desk: what the office checked in person, then the new mobile proven by its SMS code.
+    获取验证码 checks everything but the code; 确认更换 checks it all."""
+
+    checked = forms.ChoiceField(
+        label="核验方式",
+        choices=REBIND_CHECKS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择核验方式。"},
+    )
+    note = forms.CharField(
+        label="核验说明",
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="写明核验了什么、为什么更换，例如“本人持身份证原件到场，原手机号已停用”。",
+        error_messages={"required": "请写明核验情况和更换原因。"},
+    )
+    mobile = MobileField(label="新手机号", help_text="学员本人正在使用的手机号，验证码将发到这个手机。")
+    sms_code = SmsCodeField(required=False)
+
+    def __init__(self, *args, sending=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sending = sending
+        self.fields["mobile"].widget.attrs["autocomplete"] = "off"
+        self.fields["sms_code"].help_text = "请学员读出新手机收到的 6 位验证码，由工作人员填写。"
+
+    def clean_sms_code(self):
+        code = self.cleaned_data.get("sms_code", "")
+        if not code and not self.sending:
+            raise forms.ValidationError("请填写学员新手机收到的短信验证码。")
+        return code

@@ -1,22 +1,23 @@
 """导入单位花名册: a unit's staff list from Excel becomes pre-registered learner accounts, all rows or none.
 
-A pre-registered account has no usable password and no mobile; the learner activates it through 新用户注册
-(jxjy.accounts.services.register_learner) with the same name and ID number."""
+A pre-registered account has no usable password and no verified mobile; the learner activates it through 新用户注册
+(jxjy.accounts.services.register_learner) with the same name and ID number — and the row's mobile, if it had one."""
 
 import io
-import zipfile
 
 from django.db import IntegrityError, transaction
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from django.utils import timezone
+from openpyxl import Workbook
 
 from jxjy.accounts.models import City, Grade, Role, User, id_number_index, mobile_index
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+from jxjy.lib import sheets
 from jxjy.lib.idcard import gender_of, normalize_id_number
 from jxjy.lib.mobile import normalize_mobile
 from jxjy.lib.names import normalize_name
 from jxjy.lib.regions import city_hint_from_id_number
+from jxjy.lib.sheets import SheetLimits
 
 COLUMNS = ["姓名", "身份证号", "手机号（可选）", "工作单位", "技术等级"]
 CITY_COLUMN = "所属地市"  # the province's template only
@@ -64,25 +65,23 @@ def _text(value) -> str:
 
 
 def read_rows(upload):
-    """The header row, and (Excel row number, cell texts) of every non-empty data row."""
-    if upload.size > MAX_BYTES:
-        raise RosterError("文件不能超过 5 MB。")
+    """The header row, and (Excel row number, cell texts) of every non-empty data row. The file goes through
+    jxjy.lib.sheets first: a zip bomb or a sheet past MAX_ROWS is refused before it can fill the memory."""
+    limits = SheetLimits(max_rows=MAX_ROWS + 1, max_bytes=MAX_BYTES, max_unzipped=20 * 1024 * 1024)
     try:
-        book = load_workbook(io.BytesIO(upload.read()), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, ValueError, KeyError):
+        values = sheets.read_rows(upload, limits=limits, too_many_rows=f"一次最多导入 {MAX_ROWS} 名学员，请分批导入。")
+    except sheets.NotAWorkbook:
         raise RosterError("无法读取该文件，请使用下载的 Excel 模板（.xlsx）填写。") from None
-    sheet = book.worksheets[0]
+    except sheets.SheetRefused as exc:
+        raise RosterError(exc.message) from None
     header, rows = None, []
-    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for number, cells in enumerate(values, start=1):
         texts = [_text(c) for c in cells]
         if number == 1:
             header = texts
             continue
         if any(texts):
             rows.append((number, texts))
-        if len(rows) > MAX_ROWS:
-            raise RosterError(f"一次最多导入 {MAX_ROWS} 名学员，请分批导入。")
-    book.close()
     if header is None:
         raise RosterError("文件是空的，请使用下载的模板填写。")
     return header, rows
@@ -170,7 +169,7 @@ def import_roster(*, staff, upload, request):
         record(Event.LEARNER_IMPORT, actor=staff, request=request, result="refused", rows=len(rows),
                errors=len(errors))  # fmt: skip
         return 0, errors
-    users = []
+    users, now = [], timezone.now()
     for item in learners:
         user = User(
             username=id_number_index(item["id_number"]),
@@ -181,9 +180,12 @@ def import_roster(*, staff, upload, request):
             work_unit=item["work_unit"],
             grade=item["grade"],
             city_id=item["city"],
+            city_locked_at=now,  # imported by a city office: it keeps the learner's 所属地市
         )
         if item["mobile"]:
-            # Searchable, not verified: registration proves a mobile with an SMS code and replaces this one.
+            # Searchable, not yet verified: 新用户注册 activates the account only with this mobile (proved by its SMS
+            # code), so a colleague who knows the name and ID number cannot take it; a changed number is replaced by
+            # the city office (更换绑定手机).
             user.mobile = item["mobile"]
             user.mobile_index = mobile_index(item["mobile"])
         user.set_unusable_password()

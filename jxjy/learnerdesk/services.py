@@ -7,6 +7,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from jxjy.accounts import services as account_services
 from jxjy.accounts.models import Role, User, id_number_index, mobile_index
@@ -112,3 +113,23 @@ def unlock_learner(*, learner, actor, request) -> int:
 def send_password_reset(*, learner, actor, request) -> None:
     """重置密码: the learner gets a 找回密码 code on their own mobile and sets the password themselves."""
     account_services.send_assisted_reset_code(learner=learner, actor=actor, request=request)
+
+
+def change_city_and_grade(*, learner, city, grade, note, actor, request) -> list[str]:
+    """修改所属地市 / 技术等级 for a learner, by the city office that holds them (or the province). The learner can no
+    longer change these once an office has acted on their records, so this is the way; old and new values audited."""
+    changed = {}
+    with transaction.atomic():
+        learner = type(learner).objects.select_for_update().get(pk=learner.pk)
+        if city is not None and learner.city_id != city.pk:
+            changed["city"] = [learner.city_id or "", city.pk]
+            learner.city = city
+        if grade and learner.grade != grade:
+            changed["grade"] = [learner.grade, grade]
+            learner.grade = grade
+        if not changed:
+            return []
+        learner.city_locked_at = learner.city_locked_at or timezone.now()
+        learner.save(update_fields=[*changed, "city_locked_at"])
+        record(Event.LEARNER_CITY_GRADE, actor=actor, request=request, obj=learner, changes=changed, note=note)
+    return list(changed)

@@ -16,14 +16,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from jxjy.accounts import services as account_services
 from jxjy.accounts.models import Role
 from jxjy.accounts.services import AccountError
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+from jxjy.lib.masking import mask_mobile
 from jxjy.office.access import staff_required
 
 from . import roster, services
-from .forms import RosterForm, SearchForm
+from .forms import CityGradeForm, RebindMobileForm, RosterForm, SearchForm
 
 SEARCHES = "learnerdesk_searches"
 SEARCH_AGE = 30 * 60
@@ -101,6 +103,7 @@ def detail(request, pk):
     learner = _learner_or_404(request, pk)
     record(Event.LEARNER_VIEW, request=request, obj=learner)
     context = {"learner": learner, "office_menu": "learners", **services.learner_file(learner)}
+    context["city_grade_form"] = CityGradeForm(initial={"city": learner.city_id, "grade": learner.grade})
     return render(request, "learnerdesk/detail.html", context)
 
 
@@ -129,6 +132,51 @@ def unlock(request, pk):
     return redirect("learnerdesk:detail", pk=pk)
 
 
+# What the office tells the learner after 更换绑定手机 (by whether the account still waits for activation).
+REBIND_DONE_HINT = {
+    False: "原密码已失效，学员的所有登录已退出。请学员在登录页点击“找回密码”，用新手机号接收验证码设置新密码。",
+    True: "请学员通过“新用户注册”，用新手机号激活账号。",
+}
+
+
+@staff_required(Role.CITY)
+@sensitive_post_parameters("mobile", "sms_code", "note")
+@never_cache
+def change_mobile(request, pk):
+    """更换绑定手机: the office records what it checked in person, sends a code to the new mobile (获取验证码), the
+    learner reads it out, and 确认更换 binds the account to the new mobile (see accounts.services.rebind_mobile)."""
+    learner = _learner_or_404(request, pk)
+    status = 200
+    if request.method == "POST":
+        sending = request.POST.get("action") == "send_code"
+        form = RebindMobileForm(request.POST, sending=sending)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if sending:
+                    account_services.send_rebind_code(learner=learner, mobile=data["mobile"], actor=request.user,
+                                                      request=request)  # fmt: skip
+                    messages.success(request, f"验证码已发送至 {mask_mobile(data['mobile'])}，5 分钟内有效。"
+                                              "请学员读出验证码，填写后点击“确认更换”。")  # fmt: skip
+                else:
+                    user = account_services.rebind_mobile(
+                        learner=learner, mobile=data["mobile"], code=data["sms_code"], checked=data["checked"],
+                        note=data["note"], actor=request.user, request=request,
+                    )  # fmt: skip
+                    hint = REBIND_DONE_HINT[account_services.is_pre_registered(user)]
+                    messages.success(request, f"已为{user.name}更换绑定手机为 {user.mobile_masked}。{hint}")
+                    return redirect("learnerdesk:detail", pk=pk)
+            except AccountError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        if form.errors:
+            status = 400
+    else:
+        form = RebindMobileForm()
+    context = {"learner": learner, "form": form, "pre_registered": account_services.is_pre_registered(learner),
+               "office_menu": "learners"}  # fmt: skip
+    return render(request, "learnerdesk/change_mobile.html", context, status=status)
+
+
 @staff_required(Role.CITY)
 @never_cache
 def roster_import(request):
@@ -144,7 +192,9 @@ def roster_import(request):
         else:
             if not errors:
                 messages.success(
-                    request, f"已导入 {created} 名学员。学员通过“新用户注册”填写相同的姓名和身份证号即可激活账号。"
+                    request,
+                    f"已导入 {created} 名学员。学员通过“新用户注册”填写相同的姓名和身份证号即可激活账号；"
+                    "花名册登记了手机号的，须用该手机号注册。",
                 )
                 return redirect("learnerdesk:import")
     context = {"form": form, "errors": errors, "columns": roster.columns_for(request.user), "office_menu": "learners"}
@@ -160,3 +210,27 @@ def roster_template(request):
     )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('单位花名册模板.xlsx')}"
     return response
+
+
+@staff_required(Role.CITY)
+@require_POST
+@never_cache
+def city_grade(request, pk):
+    """修改所属地市 / 技术等级, from the learner's detail page."""
+    learner = _learner_or_404(request, pk)
+    form = CityGradeForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect("learnerdesk:detail", pk=pk)
+    data = form.cleaned_data
+    changed = services.change_city_and_grade(learner=learner, city=data["city"], grade=data["grade"], note=data["note"],
+                                             actor=request.user, request=request)  # fmt: skip
+    if not changed:
+        messages.info(request, "所属地市和技术等级没有变化。")
+    elif "city" in changed and not services.learners_for(request.user).filter(pk=pk).exists():
+        messages.success(request, f"已将{learner.name}转到{data['city'].name}，今后由该市工考办管理。")
+        return redirect("learnerdesk:search")
+    else:
+        messages.success(request, "已保存所属地市和技术等级。")
+    return redirect("learnerdesk:detail", pk=pk)

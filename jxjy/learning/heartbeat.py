@@ -16,6 +16,7 @@ that another tab or device superseded, and a session of someone else earn nothin
 compare-and-set, written to PostgreSQL in batches and at the moments that matter).
 """
 
+import logging
 import random
 import time
 import uuid
@@ -30,17 +31,30 @@ from jxjy.credits.services import post_entry
 from jxjy.exams.models import WrongSource
 from jxjy.exams.services import record_wrong
 from jxjy.lib.intervals import add_interval, covered
+from jxjy.lib.throttled_logging import ThrottledLogger
 
 from . import playstate
 from .models import Checkpoint, CoursewareProgress, Enrollment, EnrollmentStatus, PlaybackSession
 from .services import LearningError
+
+# A heartbeat that asks for what it cannot earn is logged: at most one line per learner and kind a minute across
+# all workers (the cache counts the rest), so a flood of forged heartbeats cannot fill the disk.
+anomalies = ThrottledLogger(logging.getLogger(__name__), interval=60)
+
+
+def log_anomaly(kind: str, *, user_id: int, session_id: str, **numbers) -> None:
+    """One line for a heartbeat replayed, from a superseded playback, or ahead of the clock."""
+    details = " ".join(f"{key}={value}" for key, value in numbers.items())
+    anomalies.warning(f"{kind}:{user_id}", "heartbeat anomaly %s user=%s session=%s %s", kind, user_id,
+                      session_id[:8], details)  # fmt: skip
 
 
 def _checkpoints_for(progress, courseware):
     """1–3 pop-up questions per courseware, at positions the server draws once (between 15 % and 85 %)."""
     if progress.checkpoints.exists() or courseware.duration < 10:
         return
-    pool = list(courseware.chapter.course.questions.filter(for_popup=True).values_list("pk", flat=True))
+    questions = courseware.chapter.course.questions.filter(for_popup=True, exam_only=False)  # never exam-only
+    pool = list(questions.values_list("pk", flat=True))
     if not pool:
         return
     low, high = settings.CHECKPOINTS_PER_COURSEWARE
@@ -157,6 +171,16 @@ def judge(state: dict, *, seq: int, position: float, playing: bool, now: float) 
     return credited
 
 
+def _begin_study(enrollment_id: int) -> bool:
+    """The first credited time of a class moves it to 学习中 in PostgreSQL before the credit counts: a class refunded
+    meanwhile (a refund needs a class nobody has studied yet, and holds its row while it runs) earns nothing."""
+    if Enrollment.objects.filter(pk=enrollment_id, status=EnrollmentStatus.OPENED).update(
+        status=EnrollmentStatus.LEARNING
+    ):
+        return True
+    return Enrollment.objects.filter(pk=enrollment_id).exclude(status=EnrollmentStatus.REFUNDED).exists()
+
+
 def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: bool) -> tuple[int, dict]:
     """Judge one heartbeat; returns (HTTP status, reply). Two Redis round trips and, as a rule, no SQL."""
     store = playstate.store()
@@ -167,18 +191,28 @@ def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: b
             state = playstate.load(user_id)  # Redis lost it: PostgreSQL is at most one flush behind
         if state is None or state["sid"] != session_id:
             if PlaybackSession.objects.filter(pk=session_id, user_id=user_id).exists():
+                log_anomaly("superseded", user_id=user_id, session_id=session_id, seq=seq)
                 return 409, {"superseded": True, "error": "您已在其他页面或设备上播放课程，此处已暂停计时。"}
             return 404, {"error": "播放会话不存在，请刷新页面。"}
         if seq <= state["seq"]:
+            log_anomaly("replayed", user_id=user_id, session_id=session_id, seq=seq, last=state["seq"])
             return 200, {"accepted": False, "credited": 0}
         was_finished, first_credit = state["fin"], state.get("opened")
-        credited = judge(state, seq=seq, position=position, playing=playing, now=time.time())
+        now, start, last_at = time.time(), state["lp"], state["t"]
+        credited = judge(state, seq=seq, position=position, playing=playing, now=now)
+        if credited and first_credit and not _begin_study(state["e"]):
+            return 410, {"error": "该班级已退款，不能继续学习。"}
         if credited and first_credit:
             state["opened"] = False
         if store.cas(user_id, raw, state):
             break
     else:
         return 503, {"error": "服务器繁忙，正在重试。"}
+    claimed, wall = min(position, state["d"]) - start, now - last_at
+    if claimed > wall + settings.HEARTBEAT_LATE_TOLERANCE and claimed > credited + 0.5:
+        # The position ran ahead of the clock (a faster rate, a script, a jump past what was watched).
+        log_anomaly("ahead_of_clock", user_id=user_id, session_id=session_id, seq=seq, claimed=round(claimed, 1),
+                    wall=round(wall, 1), credited=round(credited, 1))  # fmt: skip
     if (state["fin"] and not was_finished) or (credited and first_credit) or not playing:
         store.take_dirty(user_id)
         state["opened"] = bool(first_credit)

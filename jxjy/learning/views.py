@@ -41,7 +41,9 @@ def center(request):
 @learner_required
 @require_POST
 def playback_start(request, enrollment_id, courseware_id):
-    enrollment = get_object_or_404(Enrollment, pk=enrollment_id, user=request.user)
+    enrollment = get_object_or_404(
+        Enrollment.objects.exclude(status=EnrollmentStatus.REFUNDED), pk=enrollment_id, user=request.user
+    )
     courseware = get_object_or_404(Courseware.objects.select_related("chapter"), pk=courseware_id)
     try:
         data = heartbeat.start_playback(user=request.user, enrollment=enrollment, courseware=courseware)
@@ -83,8 +85,11 @@ def checkpoint_answer(request, checkpoint_id):
 
 @learner_required
 def courseware_video(request, enrollment_id, courseware_id):
-    """The courseware's MP4 with HTTP Range support, only for a class that has the course selected."""
-    enrollment = get_object_or_404(Enrollment, pk=enrollment_id, user=request.user)
+    """The courseware's MP4 with HTTP Range support, only for a class that has the course selected and is not
+    refunded (a refunded class streams nothing)."""
+    enrollment = get_object_or_404(
+        Enrollment.objects.exclude(status=EnrollmentStatus.REFUNDED), pk=enrollment_id, user=request.user
+    )
     courseware = get_object_or_404(
         Courseware,
         pk=courseware_id,

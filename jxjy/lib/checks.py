@@ -1,3 +1,5 @@
+import ipaddress
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -27,3 +29,52 @@ def shared_state_in_production(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def debug_off_in_production(app_configs, **kwargs):
+    """`check --deploy` is the production gate: DEBUG on there is an error, not Django's warning (W018)."""
+    if settings.DEBUG:
+        return [Error("DEBUG is on.", hint="Leave DEBUG unset in production (it defaults to off).", id="jxjy.E003")]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def no_development_secret(app_configs, **kwargs):
+    """A secret whose value is the public development default (printed in settings.py) protects nothing."""
+    return [
+        Error(
+            f"{name} has its public development value.",
+            hint=f"Set {name} (or {name}_FILE) to a secret of your own.",
+            id="jxjy.E004",
+        )
+        for name, dev_default in getattr(settings, "DEV_SECRETS", {}).items()
+        if _uses(getattr(settings, name, None), dev_default)
+    ]
+
+
+def _uses(value, dev_default) -> bool:
+    # FIELD_ENCRYPTION_KEYS is a list (newest first, older keys kept to decrypt): the development key anywhere in it
+    # counts.
+    return dev_default in value if isinstance(value, list | tuple) else value == dev_default
+
+
+@register(Tags.security, deploy=True)
+def trusted_proxies_are_addresses(app_configs, **kwargs):
+    """TRUSTED_PROXY_IPS names the nginx hosts: every entry an address or a network, none trusting everyone."""
+    errors = []
+    for value in getattr(settings, "TRUSTED_PROXY_IPS", []):
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            errors.append(Error(f"TRUSTED_PROXY_IPS: {value!r} is not an IP address or network.", id="jxjy.E010"))
+            continue
+        if network.prefixlen == 0:
+            errors.append(
+                Error(
+                    f"TRUSTED_PROXY_IPS: {value} trusts every address: anyone could choose their request id.",
+                    hint="List the nginx hosts only.",
+                    id="jxjy.E011",
+                )
+            )
+    return errors

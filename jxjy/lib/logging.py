@@ -29,4 +29,12 @@ class RedactFilter(logging.Filter):
         clean = redact(message).replace("\r", "\\r").replace("\n", "\\n")
         if clean != message:
             record.msg, record.args = clean, None
+        # A traceback is text too (an exception's message, a request's URL): formatted once here and redacted; the
+        # formatter then uses this text. It keeps its line breaks: they are the traceback's own, not a value's.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

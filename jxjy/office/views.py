@@ -4,7 +4,6 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -16,10 +15,11 @@ from jxjy.accounts.services import AccountError
 from jxjy.audit.models import Event
 from jxjy.audit.services import client_ip, record
 from jxjy.lib import ratelimit
+from jxjy.lib.redirects import safe_next
 
-from . import security
+from . import security, services
 from .access import staff_required
-from .forms import OtpForm, StaffLoginForm, StaffPasswordForm
+from .forms import OtpForm, StaffEditForm, StaffLoginForm, StaffPasswordForm
 
 LOGIN_FAILED_MESSAGE = "用户名或密码错误。连续 5 次错误，账号将被锁定 30 分钟。"
 LOCKED_MESSAGE = "该账号连续多次登录失败，已被锁定 30 分钟。请稍后再试，或联系省工考办解锁。"
@@ -28,10 +28,7 @@ OTP_LOCKED_MESSAGE = "动态码连续输入错误次数过多，已锁定 30 分
 
 
 def _next(request):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse("office:home")
+    return safe_next(request, reverse("office:home"))
 
 
 def _is_staff_account(user):
@@ -65,7 +62,7 @@ def login_view(request):
             if user is not None:  # a learner's right password: the same answer as a wrong one
                 record(Event.LOGIN_FAILED, request=request, result="failed", reason="not_staff")
             form.add_error(None, LOGIN_FAILED_MESSAGE)
-    context = {"form": form, "next": _next(request) if (request.POST.get("next") or request.GET.get("next")) else ""}
+    context = {"form": form, "next": safe_next(request)}
     return render(request, "office/login.html", context, status=status)
 
 
@@ -134,7 +131,7 @@ def otp_enrol(request):
         "form": form,
         "qr": security.qr_data_uri(device.config_url),
         "secret": security.base32_secret(device),
-        "next": request.POST.get("next") or request.GET.get("next", ""),
+        "next": safe_next(request),
     }
     return render(request, "office/otp_enrol.html", context)
 
@@ -152,7 +149,7 @@ def otp_verify(request):
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and _check(request, form, device, enrol=False):
         return _after_otp(request)
-    context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+    context = {"form": form, "next": safe_next(request)}
     return render(request, "office/otp_verify.html", context)
 
 
@@ -185,7 +182,7 @@ def password_change(request):
         "form": form,
         "expired": expired,
         "office_menu": "password",
-        "next": request.POST.get("next") or request.GET.get("next", ""),
+        "next": safe_next(request),
     }
     return render(request, "office/password_change.html", context)
 
@@ -193,33 +190,63 @@ def password_change(request):
 # --- 后台首页 / 工作人员动态码管理 ----------------------------------------------------------------
 
 
-@staff_required(Role.CITY, Role.FINANCE, Role.CONTENT)
+@staff_required(Role.CITY, Role.FINANCE, Role.CONTENT, Role.SYSTEM, Role.SECURITY, Role.AUDITOR)
 def home(request):
     """业务后台: the modules of the signed-in role."""
     return render(request, "office/home.html", {"office_menu": "home"})
 
 
-@staff_required()
+def _staff_members():
+    return User.objects.filter(is_staff=True).exclude(role=Role.LEARNER)
+
+
+@staff_required(Role.SYSTEM, Role.SECURITY)
 def staff_list(request):
-    """工作人员账号 (省级管理员): who has bound a second factor; reset it for someone who lost their phone."""
-    staff = (
-        User.objects.filter(is_staff=True)
-        .exclude(role=Role.LEARNER)
-        .select_related("city")
-        .order_by("role", "username")
-    )
+    """工作人员账号: who has bound a second factor. 省级管理员 and 系统管理员 edit an account; 省级管理员 and 安全管理员
+    reset a lost second factor or end an account's sessions."""
+    staff = _staff_members().select_related("city").order_by("role", "username")
     bound = set(security.TOTPDevice.objects.filter(user__in=staff, confirmed=True).values_list("user_id", flat=True))
     rows = [(member, member.pk in bound) for member in staff]
     return render(request, "office/staff_list.html", {"rows": rows, "office_menu": "staff"})
 
 
+def _other_member_or_404(request, pk):
+    """A staff account other than the one asking: nobody changes their own role, city or second factor here."""
+    member = get_object_or_404(_staff_members(), pk=pk)
+    if member.pk == request.user.pk:
+        raise Http404
+    return member
+
+
+@staff_required(Role.SYSTEM)
+@never_cache
+def staff_edit(request, pk):
+    """修改工作人员账号 (role, city, 允许登录): audited with old and new values; the account signs in again."""
+    member = _other_member_or_404(request, pk)
+    form = StaffEditForm(request.POST or None, instance=member)
+    if request.method == "POST" and form.is_valid():
+        changed = services.save_staff(member=member, changes=form.cleaned_data, actor=request.user,
+                                              request=request)  # fmt: skip
+        messages.success(request, f"已保存 {member.display_name} 的账号。" if changed else "账号没有变化。")
+        return redirect("office:staff_list")
+    return render(request, "office/staff_edit.html", {"form": form, "member": member, "office_menu": "staff"})
+
+
 @require_POST
-@staff_required()
+@staff_required(Role.SECURITY)
 def otp_reset(request, pk):
     """重置动态码: the staff member enrols a new authenticator at their next sign-in."""
-    member = get_object_or_404(User, pk=pk, is_staff=True)
-    if member.role == Role.LEARNER:
-        raise Http404
+    member = _other_member_or_404(request, pk)
     security.reset_devices(user=member, actor=request.user, request=request)
     messages.success(request, f"已重置 {member.display_name} 的动态码，其下次登录时需重新绑定。")
+    return redirect("office:staff_list")
+
+
+@require_POST
+@staff_required(Role.SECURITY)
+def end_sessions(request, pk):
+    """强制下线: every session of the account ends at once (e.g. a lost or shared computer)."""
+    member = _other_member_or_404(request, pk)
+    services.end_sessions(user=member, actor=request.user, request=request)
+    messages.success(request, f"{member.display_name} 已被强制下线，需重新登录。")
     return redirect("office:staff_list")

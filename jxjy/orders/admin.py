@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Order, OrderLine
+from .models import Order, OrderLine, UnitInvitation
 
 
 class OrderLineInline(admin.TabularInline):
@@ -8,6 +8,18 @@ class OrderLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["training_class", "year", "title", "fee", "hours"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class UnitInvitationInline(admin.TabularInline):
+    """单位统一报名: who was listed and who confirmed (changed only by the learners themselves)."""
+
+    model = UnitInvitation
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["learner", "training_class", "status", "line", "created_at", "decided_at"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -21,7 +33,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["status", "invoice_type", "invoice_delivery"]
     search_fields = ["number"]
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline]
+    inlines = [OrderLineInline, UnitInvitationInline]
     readonly_fields = [f.name for f in Order._meta.fields if f.name != "invoice_mobile"]
     exclude = ["invoice_mobile"]
 

@@ -28,6 +28,9 @@ class PreEnrollment(models.Model):
 
 
 class OrderStatus(models.TextChoices):
+    # 单位统一报名缴费: the unit's order while its listed staff confirm; it holds the years of those who confirmed and
+    # is priced and paid for them only (orders.services.submit_unit_order moves it to 待支付).
+    AWAITING = "awaiting", "待学员确认"
     PENDING = "pending", "待支付"
     PAID = "paid", "已支付"
     REFUNDED = "refunded", "已退款"
@@ -55,6 +58,7 @@ def new_order_number():
 
 class Order(models.Model):
     TRANSITIONS = {
+        OrderStatus.AWAITING: {OrderStatus.PENDING, OrderStatus.CANCELLED, OrderStatus.CLOSED},
         OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.CLOSED},
         OrderStatus.PAID: {OrderStatus.REFUNDED},
         OrderStatus.REFUNDED: set(),
@@ -71,7 +75,7 @@ class Order(models.Model):
     status = models.CharField("状态", max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     amount = models.DecimalField("金额（元）", **MONEY)
     created_at = models.DateTimeField("下单时间", default=timezone.now, db_index=True)
-    expires_at = models.DateTimeField("支付截止")
+    expires_at = models.DateTimeField("支付截止")  # 待学员确认: the last moment a listed learner may confirm
     paid_at = models.DateTimeField("支付时间", null=True, blank=True)
     ended_at = models.DateTimeField("取消/关闭/退款时间", null=True, blank=True)
 
@@ -92,7 +96,11 @@ class Order(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "expires_at"]), models.Index(fields=["user", "-created_at"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=Decimal("0")), name="order_amount_positive")
+            # A unit's order awaiting its staff costs what its confirmed learners cost so far, possibly nothing yet.
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=Decimal("0")) | models.Q(status="awaiting", amount__gte=Decimal("0")),
+                name="order_amount_positive",
+            )
         ]
 
     def __str__(self):
@@ -136,3 +144,45 @@ class OrderLine(models.Model):
     def learner_user_id(self):
         """Who studies this line: the listed staff member of a unit order, else the buyer."""
         return self.learner_id or self.order.user_id
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "待确认"
+    CONFIRMED = "confirmed", "已确认"
+    DECLINED = "declined", "已拒绝"
+    EXPIRED = "expired", "已失效"
+
+
+class UnitInvitation(models.Model):
+    """单位统一报名缴费: one listed staff member's 待确认 invitation to the unit's order. Being listed holds nothing;
+    the learner's 确认, on their own account, adds their line to the unit's order and takes their year (the
+    YearClaim points at that line, as for any online order); 拒绝, the unit submitting the order without them, or
+    the order ending leaves them free."""
+
+    TRANSITIONS = {
+        InvitationStatus.PENDING: {InvitationStatus.CONFIRMED, InvitationStatus.DECLINED, InvitationStatus.EXPIRED},
+        InvitationStatus.CONFIRMED: set(),
+        InvitationStatus.DECLINED: set(),
+        InvitationStatus.EXPIRED: set(),
+    }
+
+    order = models.ForeignKey(Order, verbose_name="单位订单", on_delete=models.CASCADE, related_name="invitations")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="参训学员", on_delete=models.PROTECT, related_name="unit_invitations"
+    )
+    training_class = models.ForeignKey(TrainingClass, verbose_name="班级", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    line = models.OneToOneField(
+        OrderLine, verbose_name="订单明细", null=True, blank=True, on_delete=models.PROTECT, related_name="invitation"
+    )
+    created_at = models.DateTimeField("邀请时间", default=timezone.now)
+    decided_at = models.DateTimeField("确认/拒绝时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位统一报名邀请"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["learner", "status"])]
+        constraints = [models.UniqueConstraint(fields=["order", "learner"], name="one_invitation_per_order_learner")]
+
+    def __str__(self):
+        return f"{self.order.number} {self.learner_id} {self.get_status_display()}"

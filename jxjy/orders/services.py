@@ -1,19 +1,21 @@
-"""Ordering: 预报名清单, place an order, the order's state machine, closing unpaid orders."""
+"""Ordering: 预报名清单, place an order, the order's state machine, closing unpaid orders, and the listed learner's
+side of 单位统一报名缴费 (确认 / 拒绝 an invitation; the unit submitting its order for the confirmed learners)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jxjy.accounts.models import User
+from jxjy.accounts.models import Grade, User
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingClass, YearClaim, YearClaimSource
 from jxjy.catalog.services import YearTaken, claim_year, release_year
 from jxjy.learning import services as learning
 
-from .models import Order, OrderLine, OrderStatus, PreEnrollment
+from .models import InvitationStatus, Order, OrderLine, OrderStatus, PreEnrollment, UnitInvitation
 
 
 def facetoface_taken(year) -> str:
@@ -28,6 +30,13 @@ class OrderError(Exception):
 
 class IllegalTransition(OrderError):
     pass
+
+
+class GradeMissing(OrderError):
+    """The learner has no 技术等级 on their account yet: they are sent to 账号设置 to fill it in."""
+
+    def __init__(self):
+        super().__init__("请先在“账号设置”中填写您的技术等级，再报名网络班。")
 
 
 # --- 预报名清单 ---------------------------------------------------------------------------------
@@ -47,6 +56,19 @@ def remove_from_pre_enrollment(*, user, class_ids) -> None:
 # --- Rules -------------------------------------------------------------------------------------
 
 
+def check_grade(user, classes) -> None:
+    """A learner orders only the classes of their own 技术等级 (User.grade, changed by the city office): GradeMissing
+    when they have none yet, OrderError naming both grades when a class is of another."""
+    if not user.grade:
+        raise GradeMissing()
+    for training_class in classes:
+        if training_class.grade != user.grade:
+            raise OrderError(
+                f"“{training_class.title}”是{training_class.get_grade_display()}的班级，您的技术等级是"
+                f"{Grade(user.grade).label}，只能报名本人技术等级的班级。技术等级有变化的，请联系所在市工考办修改。"
+            )
+
+
 def check_orderable(user, classes, now=None) -> None:
     """Raise OrderError with the learner-facing reason if these classes cannot be ordered together now."""
     now = now or timezone.now()
@@ -55,6 +77,7 @@ def check_orderable(user, classes, now=None) -> None:
     years = [c.year_id for c in classes]
     if len(set(years)) != len(years):
         raise OrderError("每个培训年度只能报一个班级，请不要同时选择同一年度的多个班级。")
+    check_grade(user, classes)
     held = {claim.year_id: claim for claim in YearClaim.objects.filter(user=user, year_id__in=years)}
     for training_class in classes:
         if not training_class.is_published:
@@ -90,8 +113,9 @@ def payment_timeout():
 @transaction.atomic
 def place_order(*, user, class_ids, invoice: dict, actor=None) -> Order:
     """提交订单: one order for one or more classes (of different years); each line copies the class's title,
-    fee and hours and takes the learner's place for its year (the database refuses a second one)."""
-    User.objects.select_for_update().filter(pk=user.pk).first()  # one checkout at a time per learner
+    fee and hours and takes the learner's place for its year (the database refuses a second one). Only classes of
+    the learner's own 技术等级, read from the locked account row, can be ordered."""
+    user = User.objects.select_for_update().get(pk=user.pk)  # one checkout at a time per learner
     classes = list(TrainingClass.objects.filter(pk__in=class_ids).select_related("year"))
     if len(classes) != len(set(class_ids)):
         raise OrderError("所选班级不存在或已下架，请重新选择。")
@@ -146,6 +170,8 @@ def transition(order: Order, to: str, *, actor=None, reason: str = "") -> Order:
         if to in Order.RELEASING:
             order.ended_at = now
             fields.append("ended_at")
+            if before == OrderStatus.AWAITING:
+                _expire_invitations(order, now)
             for line in order.lines.all():
                 if to == OrderStatus.REFUNDED:
                     learning.close_enrollment_for_refund(line=line, actor=actor)
@@ -173,20 +199,125 @@ def _reclaim_years(order):
 
 
 def cancel_order(*, order: Order, actor) -> Order:
-    """取消订单 by the learner, for an unpaid order."""
-    if order.status != OrderStatus.PENDING:
+    """取消订单 by the learner (or a unit's contact person), for an unpaid order."""
+    if order.status not in (OrderStatus.PENDING, OrderStatus.AWAITING):
         raise OrderError("只有待支付的订单可以取消。")
     return transition(order, OrderStatus.CANCELLED, actor=actor, reason="learner")
 
 
 def close_expired_orders(now=None) -> int:
-    """Close unpaid orders past their payment deadline (run every minute by Celery beat)."""
+    """Close unpaid orders past their payment deadline, and units' orders past the time their staff had to confirm
+    (run every minute by Celery beat): the years they held are free again."""
     now = now or timezone.now()
     closed = 0
-    for order in Order.objects.filter(status=OrderStatus.PENDING, expires_at__lte=now).only("pk"):
+    expired = Order.objects.filter(status__in=[OrderStatus.PENDING, OrderStatus.AWAITING], expires_at__lte=now)
+    for order in expired.only("pk"):
         try:
             transition(order, OrderStatus.CLOSED, reason="timeout")
             closed += 1
         except IllegalTransition:
             pass  # paid or cancelled meanwhile
     return closed
+
+
+# --- 单位统一报名缴费: the listed learner confirms, the unit pays for those who did ------------------------------
+
+
+def _expire_invitations(order, now):
+    order.invitations.filter(status=InvitationStatus.PENDING).update(status=InvitationStatus.EXPIRED, decided_at=now)
+
+
+def invitation_is_open(invitation, now=None) -> bool:
+    order = invitation.order
+    return (
+        invitation.status == InvitationStatus.PENDING
+        and order.status == OrderStatus.AWAITING
+        and order.expires_at > (now or timezone.now())
+    )
+
+
+def confirm_invitation(*, invitation: UnitInvitation, actor, request=None) -> OrderLine:
+    """确认 a 单位统一报名 invitation, by the listed learner on their own account: their line joins the unit's order
+    and takes their year for that class, under the same rules as ordering it themselves (their 技术等级, the
+    enrolment period, one class a year: refused cleanly when they already have one). Safe to call twice.
+
+    Locks the unit's order, then the learner's account row (as place_order does), so a confirmation and the
+    learner's own checkout or the unit's submission run one after the other; the unique YearClaim decides."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=invitation.order_id)
+        learner = User.objects.select_for_update().get(pk=invitation.learner_id)
+        invitation = UnitInvitation.objects.select_related("training_class").get(pk=invitation.pk)
+        if invitation.learner_id != actor.pk:
+            raise OrderError("这不是您的报名邀请。")
+        if invitation.status == InvitationStatus.CONFIRMED:
+            return invitation.line
+        invitation.order = order
+        now = timezone.now()
+        if not invitation_is_open(invitation, now):
+            raise OrderError("这个报名邀请已失效（单位已提交订单、取消了报名，或已超过确认期限）。")
+        training_class = invitation.training_class
+        check_orderable(learner, [training_class], now=now)
+        line = OrderLine.objects.create(
+            order=order, training_class=training_class, year=training_class.year_id, title=training_class.title,
+            fee=training_class.fee, hours=training_class.required_hours, learner=learner,
+        )  # fmt: skip
+        try:
+            claim_year(user=learner, year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk)
+        except YearTaken as exc:
+            raise OrderError(exc.message) from None  # leaves the atomic block: the line is rolled back
+        invitation.status, invitation.line, invitation.decided_at = InvitationStatus.CONFIRMED, line, now
+        invitation.save(update_fields=["status", "line", "decided_at"])
+        order.amount = sum((fee for fee in order.lines.values_list("fee", flat=True)), Decimal("0"))
+        order.save(update_fields=["amount"])
+        remove_from_pre_enrollment(user=learner, class_ids=[training_class.pk])
+        record(Event.UNIT_INVITATION_CONFIRM, actor=actor, request=request, obj=invitation, order=order.number,
+               year=line.year)  # fmt: skip
+    return line
+
+
+def decline_invitation(*, invitation: UnitInvitation, actor, request=None) -> UnitInvitation:
+    """拒绝 a 单位统一报名 invitation: nothing of the learner's is held, and the unit cannot pay for them."""
+    with transaction.atomic():
+        Order.objects.select_for_update().get(pk=invitation.order_id)
+        invitation = UnitInvitation.objects.select_related("order").get(pk=invitation.pk)
+        if invitation.learner_id != actor.pk:
+            raise OrderError("这不是您的报名邀请。")
+        if invitation.status == InvitationStatus.DECLINED:
+            return invitation
+        if invitation.status == InvitationStatus.CONFIRMED:
+            raise OrderError("您已确认参加这次单位统一报名。如需退出，请联系单位的报名联系人取消该订单。")
+        if not invitation_is_open(invitation):
+            raise OrderError("这个报名邀请已失效，无需处理。")
+        invitation.status, invitation.decided_at = InvitationStatus.DECLINED, timezone.now()
+        invitation.save(update_fields=["status", "decided_at"])
+        record(Event.UNIT_INVITATION_DECLINE, actor=actor, request=request, obj=invitation,
+               order=invitation.order.number)  # fmt: skip
+    return invitation
+
+
+def submit_unit_order(*, order: Order, actor, request=None) -> Order:
+    """提交订单 for a unit's confirmed learners: the order is priced from their lines only and becomes 待支付 (the
+    usual payment deadline); invitations nobody answered lapse, so nobody is paid for without having agreed."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.user_id != actor.pk:
+            raise OrderError("这不是您的订单。")
+        if order.status == OrderStatus.PENDING:
+            return order
+        if order.status != OrderStatus.AWAITING:
+            raise IllegalTransition(f"订单{order.get_status_display()}，不能再提交。")
+        now = timezone.now()
+        if order.expires_at <= now:
+            raise OrderError("已超过学员确认期限，这个订单已不能提交，请重新提交名单。")
+        fees = list(order.lines.values_list("fee", flat=True))
+        if not fees:
+            raise OrderError("还没有学员确认参加，暂时不能提交订单。")
+        _expire_invitations(order, now)
+        order.status, order.amount = OrderStatus.PENDING, sum(fees, Decimal("0"))
+        order.expires_at = now + payment_timeout()
+        order.save(update_fields=["status", "amount", "expires_at"])
+        record(Event.ORDER_TRANSITION, actor=actor, request=request, obj=order, before=OrderStatus.AWAITING,
+               after=OrderStatus.PENDING, reason="unit order submitted")  # fmt: skip
+        record(Event.UNIT_ORDER_PLACE, actor=actor, request=request, obj=order, number=order.number,
+               amount=str(order.amount), learners=len(fees))  # fmt: skip
+    return order

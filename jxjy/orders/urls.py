@@ -17,4 +17,7 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", views.cancel, name="cancel"),
     path("orders/<str:number>/result/", views.result, name="result"),
     path("orders/<str:number>/status/", views.status, name="status"),
+    path("orders/<str:number>/submit/", views.unit_submit, name="unit_submit"),
+    path("invitations/<int:pk>/confirm/", views.invitation_confirm, name="invitation_confirm"),
+    path("invitations/<int:pk>/decline/", views.invitation_decline, name="invitation_decline"),
 ]

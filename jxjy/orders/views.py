@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,10 +11,11 @@ from jxjy.accounts.decorators import learner_required
 from jxjy.accounts.models import Grade
 from jxjy.catalog.models import TrainingClass, TrainingYear, YearClaimSource
 from jxjy.catalog.services import claimed_years
+from jxjy.lib.redirects import safe_next
 
 from . import services
 from .forms import CheckoutForm, ClassFilterForm, validate_class_ids
-from .models import Order, OrderLine, OrderStatus, PreEnrollment
+from .models import InvitationStatus, Order, OrderLine, OrderStatus, PreEnrollment, UnitInvitation
 
 
 def current_year():
@@ -23,6 +24,14 @@ def current_year():
 
 def _own_order(request, number):
     return get_object_or_404(Order, number=number, user=request.user)
+
+
+def _refused(request, exc, fallback="orders:classes"):
+    """An order refused: a learner without a 技术等级 is sent to 账号设置 to fill it in first."""
+    messages.error(request, exc.message)
+    if isinstance(exc, services.GradeMissing):
+        return redirect("accounts:settings_profile")
+    return redirect(fallback)
 
 
 # --- 网络班报名 --------------------------------------------------------------------------------
@@ -44,17 +53,21 @@ def class_list(request):
         if form.cleaned_data["grade"]:
             classes = classes.filter(grade=form.cleaned_data["grade"])
     held = claimed_years(request.user)
+    live = [OrderStatus.AWAITING, OrderStatus.PENDING, OrderStatus.PAID]
     my_class_ids = set(
-        OrderLine.objects.filter(
-            order__user=request.user, order__status__in=[OrderStatus.PENDING, OrderStatus.PAID]
-        ).values_list("training_class_id", flat=True)
+        OrderLine.objects.filter(order__status__in=live)
+        .filter(Q(learner=request.user) | Q(learner__isnull=True, order__user=request.user))
+        .values_list("training_class_id", flat=True)
     )
     in_list = set(PreEnrollment.objects.filter(user=request.user).values_list("training_class_id", flat=True))
     now = timezone.now()
     cards = []
+    grade = request.user.grade
     for training_class in classes[:200]:
         if training_class.pk in my_class_ids:
             status, label = "enrolled", "已报名"
+        elif training_class.grade != grade:
+            status, label = "other_grade", "非本人技术等级" if grade else "请先填写技术等级"
         elif not training_class.is_open(now):
             status, label = "closed", "已截止" if now >= training_class.enroll_end else "未开始"
         elif training_class.year_id in held:
@@ -63,7 +76,8 @@ def class_list(request):
         else:
             status, label = "open", "可报名"
         cards.append({"c": training_class, "status": status, "label": label, "in_list": training_class.pk in in_list})
-    return render(request, "orders/class_list.html", {"form": form, "cards": cards, "menu": "catalog"})
+    context = {"form": form, "cards": cards, "grade_missing": not grade, "menu": "catalog"}
+    return render(request, "orders/class_list.html", context)
 
 
 @learner_required
@@ -74,8 +88,7 @@ def enroll_now(request, pk):
     try:
         services.check_orderable(request.user, [training_class])
     except services.OrderError as exc:
-        messages.error(request, exc.message)
-        return redirect("orders:classes")
+        return _refused(request, exc)
     return redirect(f"{reverse('orders:checkout')}?classes={training_class.pk}")
 
 
@@ -88,11 +101,13 @@ def pre_enrollment_add(request, pk):
     training_class = get_object_or_404(TrainingClass.objects.published(), pk=pk)
     try:
         added = services.add_to_pre_enrollment(user=request.user, training_class=training_class)
+    except services.GradeMissing as exc:
+        return _refused(request, exc)
     except services.OrderError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已加入预报名清单：{training_class.title}" if added else "该班级已在预报名清单中。")
-    return redirect(request.POST.get("next") or "orders:classes")
+    return redirect(safe_next(request) or "orders:classes")
 
 
 @learner_required
@@ -135,6 +150,8 @@ def checkout(request):
     problem = None
     try:
         services.check_orderable(request.user, classes)
+    except services.GradeMissing as exc:
+        return _refused(request, exc)
     except services.OrderError as exc:
         problem = exc.message
     if request.method == "POST" and problem is None and form.is_valid():
@@ -173,7 +190,9 @@ def result(request, number):
     notification arrives): a return is never proof of payment."""
     order = _own_order(request, number)
     last_payment = order.payments.order_by("-created_at").first()
-    return render(request, "orders/result.html", {"order": order, "last_payment": last_payment, "menu": "orders"})
+    unit_learners = order.lines.filter(learner__isnull=False).count()  # 单位统一报名: the classes are the staff's
+    context = {"order": order, "last_payment": last_payment, "unit_learners": unit_learners, "menu": "orders"}
+    return render(request, "orders/result.html", context)
 
 
 @learner_required
@@ -192,16 +211,29 @@ def order_list(request):
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.only("order_id", "title", "year")))
         .annotate(line_count=Count("lines"))[:100]
     )
+    # 单位统一报名: how many of each unit order's listed staff confirmed (one grouped query, not a join per line).
+    answers = {
+        row["order_id"]: row
+        for row in UnitInvitation.objects.filter(order__user=request.user, order__in=[o.pk for o in orders])
+        .values("order_id")
+        .annotate(invited=Count("id"), confirmed=Count("id", filter=Q(status=InvitationStatus.CONFIRMED)))
+    }
+    for order in orders:
+        order.invited = answers.get(order.pk, {}).get("invited", 0)
+        order.confirmed = answers.get(order.pk, {}).get("confirmed", 0)
     return render(request, "orders/order_list.html", {"orders": orders, "now": timezone.now(), "menu": "orders"})
 
 
 @learner_required
 def order_detail(request, number):
     order = _own_order(request, number)
+    invitations = list(order.invitations.select_related("learner", "training_class").order_by("id"))
     context = {
         "order": order,
         "lines": order.lines.all(),
         "payments": order.payments.all(),
+        "invitations": invitations,
+        "confirmed": sum(1 for i in invitations if i.status == InvitationStatus.CONFIRMED),
         "menu": "orders",
     }
     return render(request, "orders/order_detail.html", context)
@@ -218,3 +250,54 @@ def cancel(request, number):
     else:
         messages.success(request, f"订单 {order.number} 已取消。")
     return redirect("orders:detail", number=order.number)
+
+
+# --- 单位统一报名缴费: the listed learner's 确认 / 拒绝, the contact's 提交订单 --------------------------------
+
+BACK = {"center": "learning:center", "orders": "orders:list"}  # where the invitation's buttons were pressed
+
+
+def _invitation(request, pk):
+    return get_object_or_404(UnitInvitation.objects.select_related("order", "training_class"), pk=pk,
+                             learner=request.user)  # fmt: skip
+
+
+@learner_required
+@require_POST
+def invitation_confirm(request, pk):
+    invitation = _invitation(request, pk)
+    back = BACK.get(request.POST.get("back"), "orders:list")
+    try:
+        services.confirm_invitation(invitation=invitation, actor=request.user, request=request)
+    except services.OrderError as exc:
+        return _refused(request, exc, fallback=back)
+    messages.success(
+        request, f"已确认参加单位统一报名：{invitation.training_class.title}。单位缴费后班级开通，在“我的班级”中学习。"
+    )
+    return redirect(back)
+
+
+@learner_required
+@require_POST
+def invitation_decline(request, pk):
+    invitation = _invitation(request, pk)
+    try:
+        services.decline_invitation(invitation=invitation, actor=request.user, request=request)
+    except services.OrderError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已拒绝这次单位统一报名，不会为您报名，也不会收费。")
+    return redirect(BACK.get(request.POST.get("back"), "orders:list"))
+
+
+@learner_required
+@require_POST
+def unit_submit(request, number):
+    """为已确认的学员提交订单 (the unit's contact person) → 确认订单信息 → 立即支付."""
+    order = _own_order(request, number)
+    try:
+        services.submit_unit_order(order=order, actor=request.user, request=request)
+    except services.OrderError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:detail", number=order.number)
+    return redirect("orders:confirm", number=order.number)

@@ -91,7 +91,14 @@ class PaymentNotification(models.Model):
     received_at = models.DateTimeField("接收时间", auto_now_add=True, db_index=True)
     remote_addr = models.GenericIPAddressField("来源 IP", null=True, blank=True)
     headers = models.JSONField("请求头", default=dict)
+    # A verified notification is kept whole; of one that fails verification (anyone can post anything here) only
+    # the first NOTIFY_STORED_BODY_BYTES are kept, with the SHA-256 and length of all of it.
     body = models.TextField("原文")
+    body_sha256 = models.CharField("原文 SHA-256", max_length=64, blank=True)
+    body_length = models.PositiveIntegerField("原文字节数", default=0)
+    # What the verified notification says (out_trade_no, trade_no, amount, status): the queued processing works
+    # from this, never by verifying again (a WeChat signature is only accepted for 5 minutes).
+    trade = models.JSONField("通知内容", default=dict, blank=True)
     outcome = models.CharField("处理结果", max_length=16, choices=NotificationOutcome.choices,
                                default=NotificationOutcome.RECEIVED)  # fmt: skip
     error = models.CharField("原因", max_length=200, blank=True)
@@ -104,6 +111,10 @@ class PaymentNotification(models.Model):
     def __str__(self):
         return f"{self.provider} {self.received_at:%Y-%m-%d %H:%M:%S} {self.get_outcome_display()}"
 
+    @property
+    def body_truncated(self) -> bool:
+        return len(self.body.encode()) < self.body_length
+
 
 class RefundStatus(models.TextChoices):
     REQUESTED = "requested", "已申请"
@@ -112,7 +123,13 @@ class RefundStatus(models.TextChoices):
     FAILED = "failed", "退款失败"
 
 
+LIVE_REFUND_STATUSES = [RefundStatus.REQUESTED, RefundStatus.PENDING, RefundStatus.SUCCEEDED]
+
+
 class Refund(models.Model):
+    """One request to the gateway to return a payment. REQUESTED also means "sent, outcome unknown" (a timeout):
+    a retry reuses its number, which the gateways treat as the same refund."""
+
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     number = models.CharField("退款单号", max_length=32, unique=True)
     amount = models.DecimalField("金额（元）", **MONEY)
@@ -125,6 +142,14 @@ class Refund(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "退款"
         ordering = ["-created_at"]
+        constraints = [
+            # A payment is returned once: a second live refund is refused by the database itself.
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=models.Q(status__in=LIVE_REFUND_STATUSES),
+                name="one_live_refund_per_payment",
+            )
+        ]
 
     def __str__(self):
         return self.number
@@ -140,6 +165,7 @@ class MockBankTrade(models.Model):
     subject = models.CharField(max_length=200)
     order_number = models.CharField(max_length=32)
     status = models.CharField(max_length=16, default="WAIT")
+    refund_no = models.CharField(max_length=32, blank=True)  # like a real gateway: a repeated refund number is no-op
     notify_url = models.URLField(max_length=300)
     return_url = models.URLField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -149,3 +175,25 @@ class MockBankTrade(models.Model):
 
     def __str__(self):
         return self.out_trade_no
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a learner sent with 立即支付 (security requirement 43, after Stripe): the first request
+    with a key runs; a repeat with the same request gets the first one's response, a repeat with another request is
+    refused (422), and a repeat while the first is still running is refused (409). Kept 24 hours at least."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the path and the form fields
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    locked_at = models.DateTimeField(null=True, blank=True)  # set while the first request runs
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_location = models.TextField(blank=True)
+    response_message = models.CharField(max_length=200, blank=True)  # the error message shown with the redirect
+
+    class Meta:
+        verbose_name = verbose_name_plural = "支付请求幂等键"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_idempotency_key_per_user")]
+
+    def __str__(self):
+        return self.key

@@ -3,6 +3,7 @@ import logging
 import urllib.request
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from . import services
 
@@ -12,6 +13,21 @@ logger = logging.getLogger(__name__)
 @shared_task
 def query_pending_payments():
     return services.query_pending_payments()
+
+
+@shared_task(bind=True, max_retries=8, default_retry_delay=10)
+def process_notification(self, note_id):
+    """The queued part of a verified notification: pay the order, open its classes. Retried on a database error;
+    if it still fails, the payment stays pending and query_pending_payments settles it."""
+    try:
+        return services.process_notification(note_id)
+    except DatabaseError as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def purge_idempotency_keys():
+    return services.purge_idempotency_keys()
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=15)

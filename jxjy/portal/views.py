@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from jxjy.accounts.forms import LoginForm
+from jxjy.lib.redirects import safe_next
 from jxjy.lib.sms import get_backend
 
 from .context_processors import A11Y_COOKIE
@@ -44,10 +44,7 @@ def privacy(request):
 @require_POST
 def toggle_a11y(request):
     """大字/高对比 switch: kept in a cookie so it holds on every page, signed in or not."""
-    target = request.POST.get("next", "/")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        target = "/"
-    response = redirect(target)
+    response = redirect(safe_next(request, "/"))
     if request.COOKIES.get(A11Y_COOKIE) == "1":
         response.delete_cookie(A11Y_COOKIE)
     else:

@@ -162,10 +162,13 @@ def _cell(key, value):
 
 
 def audit_scope(queryset, user):
-    """The records `user` may read: the province all; a city office those whose actor belongs to its city or
-    whose object is one of its learners' accounts; anyone else none."""
-    if user.role == Role.PROVINCE:
+    """The records `user` may read: the province and the 审计管理员 all; the 安全管理员 those of the 审计管理员 (so
+    the auditor's own trail is read by someone else); a city office those whose actor belongs to its city or whose
+    object is one of its learners' accounts; anyone else — the 系统管理员 included — none."""
+    if user.role in (Role.PROVINCE, Role.AUDITOR):
         return queryset
+    if user.role == Role.SECURITY:
+        return queryset.filter(actor_role=Role.AUDITOR)
     if user.role == Role.CITY and user.city_id:
         learners = User.objects.filter(city_id=user.city_id).annotate(key=Cast("pk", CharField())).values("key")
         return queryset.filter(Q(actor_city=user.city_id) | Q(object_type=User._meta.label, object_id__in=learners))
@@ -218,7 +221,7 @@ def _row(item):
 
 
 @_get_only
-@staff_required(Role.CITY)
+@staff_required(Role.CITY, Role.AUDITOR, Role.SECURITY)
 @never_cache
 def audit(request):
     """审计日志: read-only, filterable, paginated. Reading it shows who did what to whom, so it is audited too."""
@@ -236,7 +239,7 @@ def audit(request):
 
 
 @_get_only
-@staff_required(Role.CITY)
+@staff_required(Role.CITY, Role.AUDITOR, Role.SECURITY)
 @never_cache
 def audit_export(request):
     """导出 Excel of the filtered records (at most AUDIT_EXPORT_LIMIT, newest first). Audited."""

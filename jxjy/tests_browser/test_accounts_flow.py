@@ -378,3 +378,52 @@ def test_standard_mode_button_is_legible_in_large_text_mode(browsing):
     expect(button).to_be_visible()
     color, background = button.evaluate("el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]")
     assert color != background, f"标准模式 is drawn {color} on {background}"
+
+
+# --- 7. 更换手机号 with the login password (issue 12 item 11) ----------------------------------------------------
+
+
+def test_change_mobile_needs_the_password(browsing, outbox, alice):
+    """From 账号设置 → 更换手机号: a wrong login password is refused, the right one with the new mobile's code saves
+    it and the old mobile is told. On the phone: a 360-px screen in 大字模式."""
+    from jxjy.accounts.models import User
+
+    page = browsing.page
+    new_mobile = "13600004444"
+    if browsing.viewport == "phone":
+        page.set_viewport_size({"width": 360, "height": 780})
+        browsing.width = 360
+    log_in_from_login_page(browsing, alice, "Demo1234", "change-mobile-01-login")
+    expect(page).to_have_url(at("/center/"))
+    if browsing.viewport == "phone":
+        page.get_by_role("button", name="大字模式").click()
+        expect(page.get_by_role("button", name="标准模式")).to_be_visible()
+    menu = open_user_menu(page, "张伟")
+    menu.get_by_role("link", name="账号设置").click()
+    page.get_by_role("link", name="更换手机号").click()
+    expect(page).to_have_url(at("/account/mobile/"))
+    expect(page.get_by_role("heading", name="更换手机号")).to_be_visible()
+    expect(page.locator(".notice-box")).to_contain_text("138****8000")
+    browsing.snap("change-mobile-02-form")
+
+    page.get_by_label("登录密码", exact=True).fill("Wrong2026x")
+    page.get_by_label("新手机号", exact=True).fill(new_mobile)
+    page.get_by_label("图形验证码", exact=True).fill(CAPTCHA)
+    send_code(page)
+    code = sms_code(outbox, new_mobile)
+    page.get_by_label("短信验证码", exact=True).fill(code)
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("登录密码不正确")).to_be_visible()
+    assert User.objects.get(pk=alice.pk).mobile == "13800138000"
+    browsing.snap("change-mobile-03-wrong-password")
+
+    page.get_by_label("登录密码", exact=True).fill("Demo1234")
+    page.get_by_label("新手机号", exact=True).fill(new_mobile)
+    page.get_by_label("短信验证码", exact=True).fill(code)
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page).to_have_url(at("/center/"))
+    expect(page.get_by_text("手机号已保存")).to_be_visible()
+    expect(page.get_by_text("136****4444")).to_be_visible()
+    browsing.snap("change-mobile-04-saved")
+    assert User.objects.get(pk=alice.pk).mobile == new_mobile
+    assert (outbox[-1].mobile, outbox[-1].template) == ("13800138000", "notice")

@@ -33,6 +33,20 @@ def classes(catalog):
     return {(year, "中级工" if grade == "L4" else "高级工"): c for (year, grade), c in catalog.items()}
 
 
+@pytest.fixture
+def alice(alice):
+    """alice, a 中级工: a learner orders only the classes of their own 技术等级."""
+    return with_grade(alice, "L4")
+
+
+def with_grade(user, grade):
+    from jxjy.accounts.models import User
+
+    User.objects.filter(pk=user.pk).update(grade=grade)
+    user.refresh_from_db()
+    return user
+
+
 # --- Steps ------------------------------------------------------------------------------------------
 
 
@@ -61,7 +75,7 @@ def filter_year(browsing, year, step):
     page.get_by_label("培训年度").select_option(label=f"{year}年度")
     page.get_by_role("button", name="搜索").click()
     expect(page).to_have_url(re.compile(rf"/classes/\?(.*&)?year={year}\b"))
-    expect(page.locator(".class-card")).to_have_count(2)
+    expect(page.locator(".class-card")).to_have_count(1)  # the learner's own 技术等级 is chosen by default
     for card in page.locator(".class-card").all():
         expect(card.locator(".tag-year")).to_have_text(f"{year}年度")
     browsing.snap(step)
@@ -273,6 +287,7 @@ def test_pre_enrollment_two_years_one_order(browsing, alice, classes):
 def test_failed_payment_then_pay_again(browsing, alice, classes):
     from jxjy.payments.models import Payment, PaymentStatus
 
+    alice = with_grade(alice, "L3")  # a 高级工 this time
     page = browsing.page
     title = class_title(2026, "高级工")
 

@@ -30,14 +30,18 @@ def media(settings, tmp_path):
 # --- 基础信息 ---
 
 
-def test_profile_shows_own_full_numbers_only_here(signed_in, alice):
+def test_req_26_profile_shows_own_numbers_masked(signed_in, alice):
+    # The full numbers are one explicit step away (个人信息 → 查看完整号码, the password again; test_privacy.py).
     html = signed_in.get(PROFILE).content.decode()
-    assert alice.id_number in html and alice.mobile in html
+    assert alice.id_number_masked in html and alice.mobile_masked in html
+    assert alice.id_number not in html and alice.mobile not in html
     center = signed_in.get("/center/").content.decode()
     assert alice.id_number not in center and alice.mobile not in center
 
 
 def test_profile_saves_editable_fields_and_ignores_the_rest(signed_in, alice):
+    alice.grade = ""  # not set yet: the learner may set it once
+    alice.save(update_fields=["grade"])
     response = signed_in.post(
         PROFILE,
         {
@@ -181,21 +185,23 @@ def test_avatar_url_serves_only_your_own(client, alice, bob):
 # --- 修改密码 ---
 
 
-def test_change_password_needs_the_old_one(signed_in, alice, outbox):
+def test_req_5_change_password_without_the_current_one_is_refused(signed_in, alice, outbox):
     response = signed_in.post(
         PASSWORD, {"old_password": "Wrong2026x", "new_password1": "Anquan2026ok", "new_password2": "Anquan2026ok"}
     )
+    assert response.status_code == 400
     assert "原密码不正确" in response.content.decode()
     alice.refresh_from_db()
     assert alice.check_password("Demo1234")
     response = signed_in.post(PASSWORD, {"new_password1": "Anquan2026ok", "new_password2": "Anquan2026ok"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     alice.refresh_from_db()
     assert alice.check_password("Demo1234")
     assert outbox == []
+    assert AuditRecord.objects.filter(event=Event.PASSWORD_CHANGE, result="failed").count() == 1
 
 
-def test_change_password(signed_in, alice, outbox):
+def test_req_5_change_password_sends_a_notice_without_secrets(signed_in, alice, outbox):
     response = signed_in.post(
         PASSWORD, {"old_password": "Demo1234", "new_password1": "Anquan2026ok", "new_password2": "Anquan2026ok"}
     )
@@ -203,8 +209,24 @@ def test_change_password(signed_in, alice, outbox):
     alice.refresh_from_db()
     assert alice.check_password("Anquan2026ok")
     assert AuditRecord.objects.filter(event=Event.PASSWORD_CHANGE, actor=alice, result="ok").exists()
-    assert outbox[-1].template == "notice" and outbox[-1].mobile == alice.mobile
-    assert "Anquan2026ok" not in outbox[-1].text
+    assert [(m.template, m.mobile) for m in outbox] == [("notice", alice.mobile)]
+    for secret in ("Anquan2026ok", "Demo1234", alice.mobile, alice.id_number):
+        assert secret not in outbox[-1].text
+
+
+def test_wrong_current_passwords_are_limited(signed_in, alice):
+    """A session left open cannot be used to guess the password: 5 wrong ones, then even the right one waits."""
+    for _ in range(5):
+        wrong = signed_in.post(
+            PASSWORD, {"old_password": "Wrong2026x", "new_password1": "Anquan2026ok", "new_password2": "Anquan2026ok"}
+        )
+        assert "原密码不正确" in wrong.content.decode()
+    right = signed_in.post(
+        PASSWORD, {"old_password": "Demo1234", "new_password1": "Anquan2026ok", "new_password2": "Anquan2026ok"}
+    )
+    assert right.status_code == 400 and "错误次数过多" in right.content.decode()
+    alice.refresh_from_db()
+    assert alice.check_password("Demo1234")
 
 
 def test_new_password_rules_apply(signed_in, alice):

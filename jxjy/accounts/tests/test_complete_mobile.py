@@ -42,7 +42,7 @@ def test_wrong_code_saves_nothing(client, charlie):
     assert charlie.mobile == ""
 
 
-def test_code_for_another_mobile_does_not_bind(client, charlie):
+def test_req_8_code_is_bound_to_its_mobile(client, charlie):
     login(client, charlie.id_number)
     request_code(client, "13600002222", purpose="bind")
     code = last_code("13600002222")
@@ -69,9 +69,45 @@ def test_no_script_send_path(client, charlie, outbox):
     assert outbox[-1].mobile == "13600002222"
 
 
-def test_learner_with_mobile_can_change_it(client, alice):
+def test_changing_a_verified_mobile_needs_the_password(client, alice, outbox):
+    """Issue 12 item 11: a session left open is not enough to take the phone 找回密码 sends its codes to."""
+    login(client, alice.id_number)
+    page = client.get(PAGE).content.decode()
+    assert "更换手机号" in page and "登录密码" in page and alice.mobile_masked in page
+    request_code(client, "13600004444", purpose="bind")
+    code = last_code("13600004444")
+    for password in ({}, {"password": "Wrong2026x"}):
+        refused = client.post(PAGE, {"action": "save", "mobile": "13600004444", "sms_code": code, **password})
+        assert refused.status_code == 200
+        assert ("请输入登录密码" if not password else "登录密码不正确") in refused.content.decode()
+    alice.refresh_from_db()
+    assert alice.mobile == "13800138000"
+    assert AuditRecord.objects.filter(event=Event.MOBILE_CHANGE, result="failed").count() == 1
+    # The code was not used up by the refusals: with the password it binds the new mobile.
+    response = client.post(PAGE, {"action": "save", "mobile": "13600004444", "sms_code": code, "password": "Demo1234"})
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.mobile == "13600004444" and alice.mobile_verified_at is not None
+    record = AuditRecord.objects.get(event=Event.MOBILE_CHANGE, result="ok")
+    assert record.detail == {"old": "138****8000", "new": "136****4444"}
+    notice = outbox[-1]
+    assert notice.template == "notice" and notice.mobile == "13800138000"  # the old mobile is told
+    assert "13600004444" not in notice.text and "136****4444" not in notice.text
+
+
+def test_wrong_passwords_on_the_mobile_page_are_limited(client, alice):
     login(client, alice.id_number)
     request_code(client, "13600004444", purpose="bind")
-    client.post(PAGE, {"action": "save", "mobile": "13600004444", "sms_code": last_code("13600004444")})
+    code = last_code("13600004444")
+    for _ in range(5):
+        client.post(PAGE, {"action": "save", "mobile": "13600004444", "sms_code": code, "password": "Wrong2026x"})
+    response = client.post(PAGE, {"action": "save", "mobile": "13600004444", "sms_code": code, "password": "Demo1234"})
+    assert "错误次数过多" in response.content.decode()
     alice.refresh_from_db()
-    assert alice.mobile == "13600004444"
+    assert alice.mobile == "13800138000"
+
+
+def test_first_mobile_needs_no_password(client, charlie):
+    login(client, charlie.id_number)
+    page = client.get(PAGE).content.decode()
+    assert "完善手机信息" in page and "登录密码" not in page

@@ -68,7 +68,7 @@ def test_send_code_without_script_rerenders_the_form(client, outbox):
     assert len(outbox[0].params["code"]) == 6
 
 
-def test_wrong_captcha_sends_nothing(client, outbox):
+def test_req_9_wrong_captcha_sends_nothing(client, outbox):
     response = request_code(client, NEW_MOBILE, captcha={"captcha_0": "x", "captcha_1": "WRONG"})
     assert response.status_code == 400
     assert "图形验证码不正确" in response.json()["errors"]["captcha"][0]
@@ -76,7 +76,7 @@ def test_wrong_captcha_sends_nothing(client, outbox):
     assert not SmsCode.objects.exists()
 
 
-def test_missing_captcha_sends_nothing(client, outbox):
+def test_req_9_missing_captcha_sends_nothing(client, outbox):
     response = client.post(reverse("accounts:send_code"), {"mobile": NEW_MOBILE, "purpose": "register"})
     assert response.status_code == 400
     assert outbox == []

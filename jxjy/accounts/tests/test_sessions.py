@@ -62,7 +62,7 @@ def test_any_session_ends_after_12_hours(client, alice):
         assert client.get(CENTER).status_code == 302
 
 
-def test_password_change_ends_other_sessions_only(alice):
+def test_req_5_password_change_ends_the_other_sessions(alice):
     phone, pc = Client(), Client()
     login(phone, alice.id_number)
     login(pc, alice.id_number)

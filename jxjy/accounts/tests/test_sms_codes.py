@@ -23,7 +23,7 @@ def wrong(code):
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
-def test_code_is_six_digits_and_stored_only_hashed(client, outbox):
+def test_req_8_code_is_six_digits_and_stored_only_hashed(client, outbox):
     request_code(client, NEW_MOBILE)
     code = last_code(NEW_MOBILE)
     assert len(code) == 6 and code.isdigit()
@@ -33,7 +33,21 @@ def test_code_is_six_digits_and_stored_only_hashed(client, outbox):
     assert row.expires_at - row.created_at == timedelta(minutes=5)
 
 
-def test_expired_code_is_refused(client):
+def test_req_8_code_comes_from_the_csprng(client, monkeypatch):
+    """Six digits drawn by `secrets` (the OS CSPRNG) over the whole 000000–999999 range."""
+    draws = []
+
+    def randbelow(n):
+        draws.append(n)
+        return 42
+
+    monkeypatch.setattr("jxjy.accounts.services.secrets.randbelow", randbelow)
+    request_code(client, NEW_MOBILE)
+    assert draws == [1_000_000]
+    assert last_code(NEW_MOBILE) == "000042"
+
+
+def test_req_8_code_expires_after_five_minutes(client):
     with freeze_time(START):
         request_code(client, NEW_MOBILE)
         code = last_code(NEW_MOBILE)
@@ -43,7 +57,7 @@ def test_expired_code_is_refused(client):
     assert not User.objects.exists()
 
 
-def test_code_within_five_minutes_works(client):
+def test_req_8_code_works_within_five_minutes(client):
     with freeze_time(START):
         request_code(client, NEW_MOBILE)
         code = last_code(NEW_MOBILE)
@@ -51,7 +65,7 @@ def test_code_within_five_minutes_works(client):
         assert submit(client, code).status_code == 302
 
 
-def test_code_is_single_use(client, alice):
+def test_req_8_code_is_single_use(client, alice):
     request_code(client, NEW_MOBILE)
     code = last_code(NEW_MOBILE)
     assert submit(client, code).status_code == 302
@@ -60,7 +74,7 @@ def test_code_is_single_use(client, alice):
     assert "短信验证码错误或已失效" in response.content.decode()
 
 
-def test_code_is_bound_to_its_purpose(client):
+def test_req_8_code_for_another_purpose_is_rejected(client):
     request_code(client, NEW_MOBILE, purpose="register")
     register_code = last_code(NEW_MOBILE)
     # A code sent for another purpose does not register.
@@ -83,7 +97,7 @@ def test_only_the_latest_code_counts(client, monkeypatch):
         assert submit(client, second).status_code == 302
 
 
-def test_code_is_void_after_five_wrong_tries(client):
+def test_req_8_code_is_void_after_five_wrong_guesses(client):
     request_code(client, NEW_MOBILE)
     code = last_code(NEW_MOBILE)
     for _ in range(5):
@@ -101,8 +115,9 @@ def test_four_wrong_tries_still_allow_the_right_code(client):
     assert submit(client, code).status_code == 302
 
 
-def test_send_limits_per_mobile(client, outbox):
-    """At most once a minute, 5 an hour and 10 a day; a refused send never reaches the gateway."""
+def test_req_9_send_limits_per_mobile(client, outbox):
+    """At most once a minute, 5 an hour and 10 a day (the 2nd within 60 s, the 6th within the hour and the 11th
+    within the day are refused with 429); a refused send never reaches the gateway."""
     t = START
     with freeze_time(t):
         assert request_code(client, NEW_MOBILE).status_code == 200
@@ -132,6 +147,19 @@ def test_send_limits_per_mobile(client, outbox):
     assert len(outbox) == 10
     with freeze_time(START + timedelta(days=1, seconds=1)):
         assert request_code(client, NEW_MOBILE).status_code == 200
+
+
+def test_req_9_refusal_is_generic(client, alice, outbox):
+    """A refused send reads the same whether or not the mobile belongs to an account, and sends nothing."""
+    with freeze_time(START):
+        replies = []
+        for mobile in (alice.mobile, NEW_MOBILE):
+            assert request_code(client, mobile).status_code == 200
+            refused = request_code(client, mobile)
+            assert refused.status_code == 429
+            replies.append(refused.json()["errors"])
+    assert replies[0] == replies[1]
+    assert len(outbox) == 2
 
 
 def test_send_limit_per_ip(client, settings, outbox):

@@ -87,7 +87,7 @@ def test_random_bytes_named_mp4_refused_with_a_message(
                 reverse("content:courseware_edit", args=[existing.pk])):  # fmt: skip
         with django_capture_on_commit_callbacks(execute=True):
             response = _post(client, url, "lesson.mp4", os.urandom(300_000))
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert services.NOT_A_VIDEO in response.content.decode()
     assert Courseware.objects.count() == 1
     existing.refresh_from_db()

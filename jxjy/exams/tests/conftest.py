@@ -33,13 +33,19 @@ def fill_ledger(user, year=2026, public=16, professional=24, elective=8):
                             (Category.ELECTIVE, elective)):  # fmt: skip
         if hours:
             post_entry(user=user, year=year, category=category, hours=Decimal(hours), source=CreditSource.ONLINE,
-                       source_id=f"test:{user.pk}:{category}")  # fmt: skip
+                       source_id=f"test:{user.pk}:{year}:{category}")  # fmt: skip
 
 
-def enroll(user, training_class, *, complete=True):
-    course = Course.objects.create(title="公共机构节能管理", category=Category.PUBLIC, hours=Decimal("16"))
+def enroll(user, training_class, *, complete=True, course=None):
+    """Pay for the class (the learner's 技术等级 set to the class's, as the city office would) and select its
+    courses; `course`: the class's course with the bank (a new one by default)."""
+    if user.grade != training_class.grade:
+        type(user).objects.filter(pk=user.pk).update(grade=training_class.grade)
+        user.grade = training_class.grade
+    if course is None:
+        course = Course.objects.create(title="公共机构节能管理", category=Category.PUBLIC, hours=Decimal("16"))
+        make_bank(course)
     training_class.courses.add(course)
-    make_bank(course)
     order = orders.place_order(user=user, class_ids=[training_class.pk], invoice={"invoice_type": "none"})
     orders.transition(order, OrderStatus.PAID)
     enrollment = Enrollment.objects.get(user=user, training_class=training_class)

@@ -81,7 +81,9 @@ def test_the_paper_follows_the_class_rule_and_is_drawn_per_attempt(ready, alice)
     ]
 
 
-def test_no_correct_answer_or_explanation_reaches_the_browser_before_submission(ready, alice):
+def test_req_45_the_exam_payload_has_no_answers_before_submitting(ready, alice):
+    """The paper, the saved-answer reply and the confirmation: no 正确答案, no 解析 (every page of the exam, and
+    with answers swapped, is proven in test_no_answers_before_submission.py)."""
     client = client_for(alice)
     attempt = enter(client, ready)
     page = client.get(reverse("exams:attempt", args=[ready.pk, attempt.pk])).content.decode()
@@ -118,7 +120,7 @@ def test_answers_map_back_through_the_shuffled_options(ready, alice):
     assert set(ExamAnswer.objects.filter(attempt=attempt).values_list("given", flat=True)) == {"A", "AB"}
 
 
-def test_the_server_owns_the_deadline(ready, alice):
+def test_req_45_an_answer_after_deadline_plus_30_s_is_refused(ready, alice):
     with freeze_time("2026-11-02 09:00:00") as clock:
         client = client_for(alice)
         attempt = enter(client, ready)
@@ -130,7 +132,8 @@ def test_the_server_owns_the_deadline(ready, alice):
     assert ExamAnswer.objects.filter(attempt=attempt).count() == 1
 
 
-def test_a_submission_after_the_grace_counts_only_the_answers_saved_in_time(ready, alice):
+def test_req_45_a_submission_after_deadline_plus_30_s_is_refused(ready, alice):
+    """The late 交卷 form's answers are not taken: the paper is graded as at the deadline, with what was saved."""
     with freeze_time("2026-11-02 09:00:00") as clock:
         client = client_for(alice)
         attempt = enter(client, ready)
@@ -298,3 +301,87 @@ def test_exam_pages_have_a_bounded_number_of_queries(ready, alice, django_assert
         client.get(reverse("exams:attempt", args=[ready.pk, attempt.pk]))
     with django_assert_max_num_queries(18):
         client.get(reverse("exams:exam", args=[ready.pk]))
+
+
+def test_req_45_the_grace_is_exactly_30_seconds(ready, alice, settings):
+    assert settings.EXAM_GRACE_SECONDS == 30
+    with freeze_time("2026-11-02 09:00:00") as clock:
+        client = client_for(alice)
+        attempt = enter(client, ready)
+        wait(client, clock, timedelta(minutes=30, seconds=30))
+        assert answer(client, attempt, attempt.paper[0]["q"], "A").status_code == 200  # deadline + 30 s: taken
+        clock.tick(timedelta(seconds=1))
+        assert answer(client, attempt, attempt.paper[1]["q"], "A").status_code == 409  # + 31 s: refused
+        submit(client, attempt)
+    attempt.refresh_from_db()
+    assert attempt.auto_submitted and attempt.submitted_at == attempt.deadline
+    assert list(ExamAnswer.objects.filter(attempt=attempt).values_list("question_id", flat=True)) == [
+        attempt.paper[0]["q"]
+    ]
+
+
+def test_req_45_a_second_attempt_is_refused_while_one_is_open(ready, alice, catalog):
+    """进入 again resumes the open paper; the exam of another class waits until it is handed in."""
+    client = client_for(alice)
+    attempt = enter(client, ready)
+    assert enter(client, ready).pk == attempt.pk
+    other = enroll(alice, catalog[(2025, "L4")])
+    page = client.get(reverse("exams:exam", args=[other.pk])).content.decode()
+    assert "同一时间只能参加一场考试" in page
+    refused = client.post(reverse("exams:enter", args=[other.pk]), follow=True)
+    assert "另一个班级的考试没有交卷" in refused.content.decode()
+    assert ExamAttempt.objects.count() == 1
+    submit(client, attempt)
+    assert enter(client, other).enrollment_id == other.pk
+
+
+def test_a_past_paper_shows_its_answers_only_while_no_other_paper_is_open(ready, alice):
+    client = client_for(alice)
+    first = enter(client, ready)
+    submit(client, first)
+    review = reverse("exams:attempt", args=[ready.pk, first.pk])
+    assert "SECRET-EXPLANATION" in client.get(review).content.decode()
+    second = enter(client, ready)
+    refused = client.get(review, follow=True)
+    assert refused.redirect_chain == [(reverse("exams:exam", args=[ready.pk]), 302)]
+    assert "交卷后才能查看以往试卷的答案" in refused.content.decode()
+    assert "SECRET-EXPLANATION" not in refused.content.decode()
+    assert reverse("exams:attempt", args=[ready.pk, second.pk]) in refused.content.decode()  # 继续考试
+    submit(client, second)
+    assert "SECRET-EXPLANATION" in client.get(review).content.decode()
+
+
+def kinds_and_exam_only(attempt):
+    from jxjy.catalog.models import Question
+
+    questions = Question.objects.in_bulk([e["q"] for e in attempt.paper])
+    return [(questions[e["q"]].kind, questions[e["q"]].exam_only) for e in attempt.paper]
+
+
+def test_the_paper_takes_the_exam_only_questions_first(ready, alice):
+    """10 单选, 5 多选, 5 判断 from a bank with enough 仅用于考试 questions of each type: only those."""
+    from jxjy.catalog.models import Question
+
+    from .conftest import make_bank
+
+    course = Question.objects.first().course
+    make_bank(course, singles=10, multiples=5, judges=5)
+    kept = Question.objects.filter(course=course).order_by("-pk")[:20]
+    Question.objects.filter(pk__in=list(kept.values_list("pk", flat=True))).update(exam_only=True)
+    client = client_for(alice)
+    for _ in range(3):
+        attempt = enter(client, ready)
+        assert all(exam_only for _, exam_only in kinds_and_exam_only(attempt))
+        submit(client, attempt)
+
+
+def test_the_paper_falls_back_to_the_rest_when_too_few_are_exam_only(ready, alice):
+    from jxjy.catalog.models import Question
+
+    singles = list(Question.objects.filter(kind="single").values_list("pk", flat=True)[:4])
+    Question.objects.filter(pk__in=singles).update(exam_only=True)  # 4 of the 10 单选 needed; no 多选 / 判断
+    attempt = enter(client_for(alice), ready)
+    drawn = kinds_and_exam_only(attempt)
+    assert [kind for kind, _ in drawn].count("single") == 10 and len(drawn) == 20
+    assert sorted(e["q"] for e in attempt.paper if e["q"] in singles) == sorted(singles)  # every one of them
+    assert sum(exam_only for _, exam_only in drawn) == 4

@@ -295,7 +295,7 @@ def test_page_query_count_does_not_grow(learner, alice, online, year, django_ass
 
 def test_staff_are_not_learners(nanjing_office, nanjing_class):
     response = nanjing_office.get(reverse("facetoface:home"))
-    assert response.status_code == 302 and response.url == reverse("admin:index")
+    assert response.status_code == 302 and response.url == reverse("office:home")
 
 
 def test_unauthenticated_learner_is_sent_to_login(client, nanjing_class):

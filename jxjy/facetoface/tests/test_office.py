@@ -112,7 +112,9 @@ def test_capacity_cannot_drop_below_the_bookings(nanjing_office, nanjing_class, 
 # --- Scoping --------------------------------------------------------------------------------------------------
 
 
-def test_a_city_office_sees_only_its_own_classes(suzhou_office, nanjing_office, nanjing_class, suzhou_class, alice):
+def test_req_15_a_city_office_sees_only_its_own_classes(
+    suzhou_office, nanjing_office, nanjing_class, suzhou_class, alice
+):
     booking = services.book(user=alice, face_class=nanjing_class)
     listing = suzhou_office.get(reverse("facetoface:office_list")).content.decode()
     assert suzhou_class.title in listing and nanjing_class.title not in listing

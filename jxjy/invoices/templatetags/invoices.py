@@ -18,5 +18,8 @@ def order_invoice(order):
         "can_request": order.status == "paid" and invoice is None and not reason,
         "reason": reason,
         "request_days": settings.INVOICE_REQUEST_DAYS,
-        "unit_lines": list(order.lines.filter(learner__isnull=False).select_related("learner")),
+        # A unit order of the invitation flow lists its staff in orders/_unit_roster.html; older ones here.
+        "unit_lines": []
+        if order.invitations.exists()
+        else list(order.lines.filter(learner__isnull=False).select_related("learner")),
     }

@@ -90,7 +90,7 @@ def test_paper_invoice_snapshots_the_learners_address(learner, order, alice):
 
 
 def test_checkout_choice_prefills_the_request(learner, catalog):
-    order = paid_order(learner, catalog[(2026, "L3")], **UNIT_INVOICE)
+    order = paid_order(learner, catalog[(2026, "L4")], **UNIT_INVOICE)
     page = learner.get(reverse("invoices:request", args=[order.number])).content.decode()
     assert UNIT_INVOICE["unit_name"] in page and UNIT_INVOICE["tax_id"] in page
 

@@ -47,7 +47,9 @@ def invoice_list(request):
 def invoice_detail(request, pk):
     item = get_object_or_404(InvoiceRequest.objects.select_related("order__user", "issued_by"), pk=pk)
     issue_form, void_form = IssueForm(prefix="issue"), VoidForm(prefix="void")
+    status = 200
     if request.method == "POST":
+        status = 400  # a POST that comes back to this page was refused (a file too big, not a PDF …)
         try:
             if request.POST.get("action") == "issue":
                 issue_form = IssueForm(request.POST, request.FILES, prefix="issue")
@@ -69,7 +71,7 @@ def invoice_detail(request, pk):
             messages.error(request, exc.message)
     context = {"item": item, "order": item.order, "lines": item.order.lines.select_related("learner"),
                "issue_form": issue_form, "void_form": void_form, "office_menu": "finance_invoices"}  # fmt: skip
-    return render(request, "invoices/finance/invoice_detail.html", context)
+    return render(request, "invoices/finance/invoice_detail.html", context, status=status)
 
 
 # --- 订单 --------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The learner's side: 申请开票 and the invoice file under 我的订单, and 单位统一报名缴费."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,8 +8,9 @@ from django.utils import timezone
 
 from jxjy.accounts.decorators import learner_required
 from jxjy.audit.models import Event
-from jxjy.audit.services import record
+from jxjy.audit.services import client_ip, record
 from jxjy.catalog.models import TrainingClass
+from jxjy.lib import ratelimit
 from jxjy.orders.models import Order
 
 from .. import services
@@ -51,9 +53,20 @@ def invoice_pdf(request, number, pk):
     return response
 
 
+def _limited(request):
+    """Per contact and per address: sending lists too often, or too many rows that could not be listed today."""
+    user_ok = ratelimit.hit(f"unit-enroll-user:{request.user.pk}", settings.UNIT_ENROLL_POSTS_PER_USER_HOUR, 3600)
+    ip_ok = ratelimit.hit(f"unit-enroll-ip:{client_ip(request)}", settings.UNIT_ENROLL_POSTS_PER_IP_HOUR, 3600)
+    refused_ok = services.refused_rows_today(request.user) < settings.UNIT_ENROLL_REFUSED_ROWS_PER_USER_DAY
+    return not (user_ok and ip_ok and refused_ok)
+
+
 @learner_required
 def unit_enrollment(request):
-    """单位统一报名缴费: the unit's contact person lists the unit's staff and pays one order for all of them."""
+    """单位统一报名缴费: the unit's contact person lists the unit's staff; each is invited to confirm on their own
+    account, and the unit pays one order for those who did."""
+    if request.method == "POST" and _limited(request):
+        return render(request, "invoices/unit_enrollment_limited.html", {"menu": "orders"}, status=429)
     now = timezone.now()
     years = sorted(
         set(TrainingClass.objects.published().filter(enroll_start__lte=now, enroll_end__gt=now)
@@ -66,15 +79,20 @@ def unit_enrollment(request):
     if request.method == "POST" and roster.is_valid() and invoice.is_valid():
         rows = roster.cleaned_data["rows"]
         try:
-            order = services.place_unit_order(contact=request.user, year=roster.cleaned_data["year"], rows=rows,
-                                              invoice=invoice.invoice(), request=request)  # fmt: skip
+            order = services.invite_unit_staff(contact=request.user, year=roster.cleaned_data["year"], rows=rows,
+                                               invoice=invoice.invoice(), request=request)  # fmt: skip
         except services.RosterError as exc:
             problem = exc.message
+            services.count_refused_rows(request.user, rows)
         except services.InvoiceError as exc:
             problem, rows = exc.message, None
         else:
-            messages.success(request, f"已为 {len(rows)} 名学员生成一个订单，请支付。")
-            return redirect("orders:confirm", number=order.number)
+            messages.success(
+                request,
+                f"已向 {len(rows)} 名学员发出报名邀请（短信通知）。学员本人登录确认后，"
+                "请回到本页为已确认的学员提交订单并支付。",
+            )
+            return redirect("orders:detail", number=order.number)
     context = {"roster": roster, "invoice": invoice, "rows": rows, "problem": problem, "years": years,
                "menu": "orders"}  # fmt: skip
     status = 400 if request.method == "POST" and (problem or roster.errors or invoice.errors) else 200

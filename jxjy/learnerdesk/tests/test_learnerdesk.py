@@ -24,7 +24,7 @@ def names(response):
     return [learner.name for learner in response.context["page"].object_list]
 
 
-def test_city_office_sees_only_its_city(alice, bob, charlie, nanjing_reviewer, suzhou_reviewer):
+def test_req_15_city_office_search_sees_only_its_city(alice, bob, charlie, nanjing_reviewer, suzhou_reviewer):
     assert names(search(staff_client(nanjing_reviewer))[0]) == ["张伟"]
     assert names(search(staff_client(suzhou_reviewer))[0]) == ["李娜"]
     # Searching another city's learner by exact ID number finds nothing.

@@ -4,13 +4,14 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from conftest import staff_client
 from jxjy.accounts.models import User, id_number_index
-from jxjy.accounts.services import TAKEN_MESSAGE
-from jxjy.accounts.tests.helpers import login, register, valid_id
+from jxjy.accounts.services import BAD_CODE_MESSAGE, ROSTER_MOBILE_MESSAGE, TAKEN_MESSAGE
+from jxjy.accounts.tests.helpers import login, register, register_data, valid_id
 from jxjy.audit.models import AuditRecord, Event
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +123,36 @@ def test_pre_registered_learner_activates_by_registering(client, nanjing_reviewe
     assert AuditRecord.objects.filter(event=Event.REGISTER, actor=user, detail__activated=True).exists()
     client.logout()
     assert login(client, NJ1, password="Xuexi2026ok").status_code == 302
+
+
+def test_a_roster_mobile_must_be_the_one_that_activates(client, nanjing_reviewer):
+    """A colleague who knows the name and ID number cannot activate the account with their own phone."""
+    upload(staff_client(nanjing_reviewer), [["刘洋", NJ2, "13600001234", "南京市园林局", "高级工"]])
+    squatter = register(client, name="刘洋", id_number=NJ2, mobile="13700009999")
+    html = squatter.content.decode()
+    assert ROSTER_MOBILE_MESSAGE in html and "请到所在市工考办更换" in html
+    assert "136****1234" not in html and "13600001234" not in html
+    pre = User.objects.get(username=id_number_index(NJ2))
+    assert not pre.has_usable_password() and pre.mobile == "13600001234" and pre.mobile_verified_at is None
+    assert AuditRecord.objects.filter(event=Event.REGISTER, result="refused", detail__reason="roster_mobile").exists()
+
+    owner = register(Client(), name="刘洋", id_number=NJ2, mobile="13600001234")
+    assert owner.status_code == 302
+    pre.refresh_from_db()
+    assert pre.has_usable_password() and pre.mobile_verified_at is not None
+
+
+def test_the_roster_mobile_refusal_reveals_nothing_before_the_code_and_nothing_of_the_name(client, nanjing_reviewer):
+    upload(staff_client(nanjing_reviewer), [["刘洋", NJ2, "13600001234", "南京市园林局", "高级工"]])
+    # Without a code that proved the phone: the usual wrong-code reply, as for an ID number nobody has.
+    on_roster = client.post(reverse("accounts:register"), register_data(name="刘洋", id_number=NJ2, sms_code="000000"))
+    nobody = Client().post(reverse("accounts:register"), register_data(name="刘洋", id_number=SZ1, sms_code="000000"))
+    assert BAD_CODE_MESSAGE in on_roster.content.decode() and BAD_CODE_MESSAGE in nobody.content.decode()
+    assert ROSTER_MOBILE_MESSAGE not in on_roster.content.decode()
+    # With the code of one's own phone, a right and a wrong name get the same refusal.
+    right = register(Client(), name="刘洋", id_number=NJ2, mobile="13700009999").content.decode()
+    wrong = register(Client(), name="刘阳", id_number=NJ2, mobile="13700008888").content.decode()
+    assert ROSTER_MOBILE_MESSAGE in right and ROSTER_MOBILE_MESSAGE in wrong
 
 
 def test_activation_needs_the_roster_name(client, nanjing_reviewer):

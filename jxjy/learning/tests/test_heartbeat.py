@@ -78,7 +78,7 @@ def test_honest_viewing_is_credited_and_finishes(setup):
     assert Enrollment.objects.get().status == EnrollmentStatus.LEARNING
 
 
-def test_heartbeats_faster_than_real_time_earn_only_real_time(setup):
+def test_req_44_heartbeats_faster_than_the_interval_earn_only_real_time(setup):
     with freeze_time(START) as clock:
         player = Player(setup, clock)
         player.open()
@@ -106,7 +106,8 @@ def test_seeking_ahead_earns_nothing(setup):
     assert p.finished_at is None and not CreditEntry.objects.exists()
 
 
-def test_playback_rate_16_earns_no_more_than_real_time(setup):
+def test_req_44_position_faster_than_wall_clock_earns_no_more_than_real_time(setup):
+    """Playback rate 16: the position advances 16× faster than the clock."""
     with freeze_time(START) as clock:
         player = Player(setup, clock)
         player.open()
@@ -148,7 +149,8 @@ def test_three_segments_earn_only_what_was_really_watched(setup):
     assert progress(setup).finished_at is None
 
 
-def test_a_second_tab_supersedes_the_first(setup):
+def test_req_44_heartbeats_from_a_superseded_lease_earn_nothing(setup):
+    """A second tab (or device) takes the lease; the first one's heartbeats are refused from then on."""
     with freeze_time(START) as clock:
         first = Player(setup, clock)
         first.open()
@@ -179,7 +181,7 @@ def test_two_devices_watching_at_once_earn_one_real_time(setup):
     assert progress(setup).watched == pytest.approx(60)
 
 
-def test_a_replayed_heartbeat_earns_nothing(setup):
+def test_req_44_a_replayed_heartbeat_earns_nothing(setup):
     with freeze_time(START) as clock:
         player = Player(setup, clock)
         player.open()
@@ -416,3 +418,77 @@ def test_jitter_does_not_fragment_the_watched_intervals():
         intervals = add_interval(intervals, start + 0.01, start + 15)
     assert intervals == [[0.01, 300]]
     assert add_interval([[0, 10]], 12, 20) == [[0, 10], [12, 20]]  # a real gap stays a gap
+
+
+def test_req_44_credited_time_per_video_never_exceeds_its_duration(setup):
+    """Watching it all, again (重学), seeking back and over it, on two devices: the time that counts (the
+    watched intervals, and the hours posted to the ledger) stays within the video's length."""
+    with freeze_time(START) as clock:
+        phone, pc = Player(setup, clock, Client()), Player(setup, clock, Client())
+        phone.open()
+        play_honestly(phone)
+        pc.open()  # 重学 on another device
+        play_honestly(pc, start=0.0)
+        pc.beat(100)  # back into the middle, and over the end again
+        play_honestly(pc, start=100.0)
+        pc.beat(DURATION + 500)  # a position past the end is clamped to it
+    p = progress(setup)
+    assert p.watched == pytest.approx(DURATION) and p.watched <= DURATION
+    assert all(0 <= start <= end <= DURATION for start, end in p.intervals)
+    assert [e.hours for e in CreditEntry.objects.all()] == [setup["course"].hours]  # posted once, the course's
+
+
+@pytest.fixture
+def anomaly_log(caplog):
+    """The kinds of the heartbeat anomaly lines written, in order."""
+    caplog.set_level("WARNING", logger="jxjy.learning.heartbeat")
+    return lambda: [
+        r.getMessage().split()[2] for r in caplog.records if r.getMessage().startswith("heartbeat anomaly ")
+    ]
+
+
+def test_req_44_anomalies_are_logged(setup, anomaly_log, caplog):
+    """Replayed, superseded and ahead-of-the-clock heartbeats each leave a warning line naming the kind."""
+    with freeze_time(START) as clock:
+        first = Player(setup, clock, Client())
+        first.open()
+        first.beat(0)
+        first.wait(15)
+        first.beat(15)
+        first.beat(15, seq=first.seq)  # replayed
+        first.wait(15)
+        first.beat(15 + 15 * 16)  # 16× the clock
+        second = Player(setup, clock, Client())
+        second.open()
+        first.wait(15)
+        first.beat(60)  # from the superseded lease
+    assert anomaly_log() == ["replayed", "ahead_of_clock", "superseded"]
+    lines = [r.getMessage() for r in caplog.records if "heartbeat anomaly" in r.getMessage()]
+    assert all(f"user={setup['user'].pk} session={first.session[:8]}" in line for line in lines)
+    assert all(setup["user"].id_number not in r.getMessage() for r in caplog.records)
+
+
+def test_req_44_honest_viewing_logs_no_anomaly(setup, anomaly_log):
+    with freeze_time(START) as clock:
+        player = Player(setup, clock)
+        player.open()
+        clock.tick(timedelta(seconds=5))
+        player.beat(0)  # a late first heartbeat is not an anomaly
+        play_honestly(player)
+    assert not anomaly_log()
+
+
+def test_req_44_a_flood_of_bad_heartbeats_writes_few_log_lines(setup, anomaly_log, caplog, settings):
+    """One line per learner and kind a minute; the next one says how many were left out."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # freezegun's clock
+    with freeze_time(START) as clock:
+        player = Player(setup, clock)
+        player.open()
+        player.beat(0)
+        for _ in range(40):
+            player.beat(0, seq=1)  # replayed, 40 times
+        assert anomaly_log() == ["replayed"]
+        clock.tick(timedelta(seconds=61))
+        player.beat(0, seq=1)
+    assert anomaly_log() == ["replayed", "replayed"]
+    assert "(39 similar lines left out since the last one)" in caplog.records[-1].getMessage()

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from conftest import staff_client
+from conftest import make_staff, staff_client
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.declarations.tests.test_declarations import filed
 from jxjy.facetoface.models import FaceToFaceBooking
@@ -20,10 +20,21 @@ from jxjy.facetoface.tests.helpers import make_class
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
-ROLES = ("province", "nanjing", "suzhou", "finance", "content", "learner", "anonymous")
+ROLES = (
+    "province",
+    "nanjing",
+    "suzhou",
+    "finance",
+    "content",
+    "sysadmin",
+    "secadmin",
+    "auditor",
+    "learner",
+    "anonymous",
+)
 ALLOWED = {  # page → roles that get 200; every other signed-in role 403, the anonymous a redirect
-    "office:home": {"province", "nanjing", "suzhou", "finance", "content"},
-    "office:staff_list": {"province"},
+    "office:home": {"province", "nanjing", "suzhou", "finance", "content", "sysadmin", "secadmin", "auditor"},
+    "office:staff_list": {"province", "sysadmin", "secadmin"},
     "declarations:review_list": {"province", "nanjing", "suzhou"},
     "facetoface:office_list": {"province", "nanjing", "suzhou"},
     "learnerdesk:search": {"province", "nanjing", "suzhou"},
@@ -35,14 +46,17 @@ ALLOWED = {  # page → roles that get 200; every other signed-in role 403, the 
     "invoices:finance_invoices": {"province", "finance"},
     "invoices:finance_refunds": {"province", "finance"},
     "reports:year": {"province", "nanjing", "suzhou", "finance"},
-    "reports:audit": {"province", "nanjing", "suzhou"},
+    "reports:audit": {"province", "nanjing", "suzhou", "secadmin", "auditor"},
+    "reports:audit_export": {"province", "nanjing", "suzhou", "secadmin", "auditor"},
 }
 
 
 @pytest.fixture
 def people(province_admin, nanjing_reviewer, suzhou_reviewer, finance_user, content_editor, alice):
     return {"province": province_admin, "nanjing": nanjing_reviewer, "suzhou": suzhou_reviewer,
-            "finance": finance_user, "content": content_editor, "learner": alice}  # fmt: skip
+            "finance": finance_user, "content": content_editor, "learner": alice,
+            "sysadmin": make_staff("sys", "sysadmin"), "secadmin": make_staff("sec", "secadmin"),
+            "auditor": make_staff("aud", "auditor")}  # fmt: skip
 
 
 def client_as(people, role):

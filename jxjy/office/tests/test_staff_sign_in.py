@@ -69,7 +69,7 @@ def test_sign_in_page_is_in_chinese_with_a_captcha(client):
     assert "工作人员登录" in page and "用户名" in page and "图形验证码" in page
 
 
-def test_password_only_reaches_no_back_office_or_admin_page(client, province_admin):
+def test_req_6_password_only_reaches_no_back_office_or_admin_page(client, province_admin):
     fresh_password(province_admin)
     enrolled(province_admin)
     response = sign_in(client, "province", next_path="/office/")
@@ -83,7 +83,7 @@ def test_password_only_reaches_no_back_office_or_admin_page(client, province_adm
     assert AuditRecord.objects.filter(event=Event.LOGIN, actor=province_admin).exists()
 
 
-def test_the_right_code_opens_the_back_office_and_the_admin(client, province_admin):
+def test_req_6_the_right_code_opens_the_back_office_and_the_admin(client, province_admin):
     fresh_password(province_admin)
     device = enrolled(province_admin)
     sign_in(client, "province", next_path="/admin/")
@@ -248,7 +248,7 @@ def test_sign_in_cycles_the_session_key(client, province_admin):
 # --- Passwords -----------------------------------------------------------------------------------------------------
 
 
-def test_expired_password_forces_a_change_first(province_admin):
+def test_req_7_expired_password_forces_a_change_first(province_admin):
     User.objects.filter(pk=province_admin.pk).update(password_changed_at=timezone.now() - timedelta(days=91))
     client = staff_client(province_admin)
     for path in ["/office/", "/admin/", "/office/declarations/"]:
@@ -273,7 +273,7 @@ def test_a_password_of_89_days_is_still_good(province_admin):
     assert staff_client(province_admin).get("/office/").status_code == 200
 
 
-def test_a_never_changed_staff_password_must_be_changed(client, province_admin):
+def test_req_7_a_never_changed_staff_password_must_be_changed(client, province_admin):
     assert province_admin.password_changed_at is None
     device = enrolled(province_admin)
     sign_in(client, "province")

@@ -19,7 +19,10 @@ MAX_AGE = 300
 
 
 def sign(body: bytes) -> str:
-    return hmac.new(settings.MOCKBANK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    secret = settings.MOCKBANK_SECRET
+    if not secret:  # outside development there is no secret at all: nothing can be signed or verified with ""
+        raise VerificationError("the mock bank has no secret")
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def notification_body(trade, status: str | None = None) -> bytes:
@@ -40,9 +43,10 @@ class MockBankProvider(BasePaymentProvider):
     name = "mockbank"
     verbose_name = "模拟银行"
     merchant_id = MERCHANT_ID
+    development_only = True  # the registry refuses it without DEV_TOOLS
 
     def is_configured(self) -> bool:
-        return bool(settings.DEV_TOOLS)
+        return bool(settings.DEV_TOOLS and settings.MOCKBANK_SECRET)
 
     def _trades(self):
         from jxjy.payments.models import MockBankTrade
@@ -92,12 +96,15 @@ class MockBankProvider(BasePaymentProvider):
         return GatewayTrade(trade.out_trade_no, trade.trade_no, trade.amount, status, merchant_id=MERCHANT_ID)
 
     def refund(self, payment, *, refund_no, amount, reason):
-        trade = self._trades().filter(out_trade_no=payment.number, status="SUCCESS").first()
-        if trade is None:
+        """Like a real gateway: the same refund number again is answered as the refund it already made."""
+        trade = self._trades().filter(out_trade_no=payment.number).first()
+        if trade is not None and trade.status == "REFUNDED" and trade.refund_no == refund_no:
+            return RefundResult(refund_no, "R" + refund_no, succeeded=True)
+        if trade is None or trade.status != "SUCCESS":
             return RefundResult(refund_no, "", succeeded=False)
-        trade.status = "REFUNDED"
-        trade.save(update_fields=["status"])
-        return RefundResult(refund_no, "R" + secrets.token_hex(8).upper(), succeeded=True)
+        trade.status, trade.refund_no = "REFUNDED", refund_no
+        trade.save(update_fields=["status", "refund_no"])
+        return RefundResult(refund_no, "R" + refund_no, succeeded=True)
 
     # --- the bank's side ---
 

@@ -1,19 +1,24 @@
 """Payment races with real parallel connections on PostgreSQL (skipped on SQLite)."""
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
 import pytest
 from django.db import connection, connections
 from django.test import Client
+from django.urls import reverse
 
+from conftest import staff_client
 from jxjy.accounts.tests.test_concurrency import run_parallel
+from jxjy.audit.models import AuditRecord, Event
+from jxjy.invoices.models import InvoiceRequest
 from jxjy.learning.models import Enrollment
 from jxjy.orders import services as orders
 from jxjy.orders.models import Order, OrderStatus
-from jxjy.payments.models import NotificationOutcome, Payment, PaymentNotification
+from jxjy.payments.models import MockBankTrade, NotificationOutcome, Payment, PaymentNotification, Refund
 
-from .helpers import body_for, notify
+from .helpers import COUNTING_PROVIDERS, CountingMockBank, body_for, notify
 
 pytestmark = [
     pytest.mark.postgres,
@@ -87,3 +92,83 @@ def test_a_payment_racing_the_timeout_is_never_lost(alice, catalog):
         # Free the year for the next round.
         if order.status == OrderStatus.PAID:
             orders.transition(order, OrderStatus.REFUNDED)
+
+
+def test_two_refund_clicks_make_one_gateway_refund(alice, catalog, finance_user, settings):
+    """Finance double-clicks 退款 (two requests at once, a slow gateway): one refund reaches the gateway; the other
+    click waits for it and is told the payment is already refunded."""
+    settings.PAYMENT_PROVIDERS = COUNTING_PROVIDERS
+    CountingMockBank.reset(delay=0.5)
+    payment = pending_payment(alice, catalog)
+    MockBankTrade.objects.create(out_trade_no=payment.number, trade_no="MB-R", amount=payment.amount, subject="x",
+                                 order_number=payment.order.number, status="SUCCESS", notify_url="http://x/",
+                                 return_url="http://x/")  # fmt: skip
+    assert notify(Client(), body_for(payment, trade_no="MB-R")).status_code == 200
+    clients = [staff_client(finance_user), staff_client(finance_user)]
+    url = reverse("invoices:finance_refund", args=[payment.number])
+
+    def click(client):
+        page = client.post(url, {"reason": "学员申请"}, follow=True).content.decode()
+        return "已退款 ¥120.00" in page, "已经退款，无需重复操作" in page
+
+    outcomes = run_parallel([lambda c=c: click(c) for c in clients])
+    assert sorted(outcomes) == [(False, True), (True, False)]
+    assert len(CountingMockBank.calls["refund"]) == 1
+    assert Refund.objects.count() == 1
+    assert Order.objects.get().status == OrderStatus.REFUNDED
+
+
+def test_req_38_ten_replays_five_at_once_pay_once(alice, catalog):
+    """The same notification 10 times, 5 of them at the same instant: every reply is success, one state
+    transition, one enrollment — and the order then takes exactly one invoice."""
+    payment = pending_payment(alice, catalog)
+    body = body_for(payment)
+
+    def send():
+        try:
+            response = notify(Client(), body)
+            return response.status_code, response.content
+        finally:
+            connections.close_all()
+
+    replies = run_parallel([send] * 5)
+    replies += [send() for _ in range(5)]
+    assert replies == [(200, b"OK")] * 10
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAID and Enrollment.objects.count() == 1
+    assert AuditRecord.objects.filter(event=Event.ORDER_TRANSITION, detail__after=OrderStatus.PAID).count() == 1
+    outcomes = list(PaymentNotification.objects.values_list("outcome", flat=True))
+    assert outcomes.count(NotificationOutcome.ACCEPTED) == 1 and outcomes.count(NotificationOutcome.DUPLICATE) == 9
+    invoice = {"invoice_type": "personal", "personal_name": "张伟", "delivery": "email", "email": "zw@example.cn"}
+    run_parallel([lambda: _request_invoice(alice, order, invoice)] * 3)
+    assert InvoiceRequest.objects.filter(order=order).count() == 1
+
+
+def _request_invoice(alice, order, invoice):
+    client = Client()
+    client.force_login(alice)
+    try:
+        return client.post(reverse("invoices:request", args=[order.number]), invoice).status_code
+    finally:
+        connections.close_all()
+
+
+def test_req_43_concurrent_duplicate_is_409_and_one_gateway_order(alice, catalog, settings):
+    """The same Idempotency-Key and body sent 6 times at once: one request runs (one gateway order), the others
+    are told 409 while it runs."""
+    settings.PAYMENT_PROVIDERS = COUNTING_PROVIDERS
+    CountingMockBank.reset(delay=0.5)
+    order = orders.place_order(user=alice, class_ids=[catalog[(2026, "L4")].pk], invoice={"invoice_type": "none"})
+    key = str(uuid.uuid4())
+
+    def pay():
+        client = Client()
+        client.force_login(alice)
+        response = client.post(
+            reverse("payments:pay", args=[order.number]), {"provider": "mockbank"}, headers={"Idempotency-Key": key}
+        )
+        return response.status_code
+
+    statuses = run_parallel([pay] * 6)
+    assert sorted(statuses) == [302] + [409] * 5
+    assert len(CountingMockBank.calls["start"]) == 1 and Payment.objects.count() == 1

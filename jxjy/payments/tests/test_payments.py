@@ -191,7 +191,7 @@ def test_late_payment_for_a_closed_order_is_flagged_not_lost(learner, alice, ord
 def test_late_payment_cannot_reopen_a_year_taken_meanwhile(learner, alice, order, catalog):
     payment, _ = start(learner, order)
     orders.cancel_order(order=order, actor=alice)
-    place(learner, catalog[(2026, "L3")])
+    place(learner, catalog[(2026, "L4")])  # a new order takes the year
     notify(Client(), body_for(payment))
     with pytest.raises(services.PaymentError):
         services.accept_late_payment(payment=payment, actor=None)
@@ -208,7 +208,9 @@ def test_second_payment_for_a_paid_order_is_flagged_duplicate(learner, order):
     assert second.flag == PaymentFlag.DUPLICATE and Enrollment.objects.count() == 1
 
 
-def test_query_task_settles_an_order_whose_notification_never_came(learner, order):
+def test_req_42_no_notification_within_15_minutes_the_job_queries_and_settles(learner, order):
+    """No notification (lost, or the gateway gave up retrying): the beat job asks the gateway after 15 minutes,
+    settles the order and audits what it found."""
     start_time = timezone.now()
     with freeze_time(start_time):
         payment, _ = start(learner, order)
@@ -225,7 +227,8 @@ def test_query_task_settles_an_order_whose_notification_never_came(learner, orde
     order.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCEEDED and payment.confirmed_by == "query"
     assert order.status == OrderStatus.PAID and Enrollment.objects.count() == 1
-    assert AuditRecord.objects.filter(event=Event.PAYMENT_QUERY).exists()
+    audit = AuditRecord.objects.get(event=Event.PAYMENT_QUERY)
+    assert (audit.result, audit.object_id, audit.detail["status"]) == ("accepted", str(payment.pk), "SUCCESS")
 
 
 def test_query_marks_abandoned_payments_failed(learner, order):

@@ -68,7 +68,7 @@ def test_province_sees_everything_with_who_what_when_where(records, province):
     assert f"accounts.User #{records['unlock_bob'].object_id}" in html
 
 
-def test_a_city_office_sees_its_actors_and_its_learners_objects_only(records, nanjing, alice, nanjing_reviewer):
+def test_req_15_a_city_office_audit_view_has_its_actors_and_learners_only(records, nanjing, alice, nanjing_reviewer):
     response = nanjing.get(URL)
     pks = {row["object"] for row in response.context["rows"]}
     assert _events(response) == sorted(["登录成功", "登录成功", "视同申报通过", "账号解锁"])  # alice's, its own
@@ -153,7 +153,7 @@ def test_read_only_everywhere(records, province, path):
     assert AuditRecord.objects.count() == before
 
 
-def test_the_django_admin_has_no_add_change_or_delete(records, province_admin, rf):
+def test_req_17_the_django_admin_has_no_add_change_or_delete_of_audit_records(records, province_admin, rf):
     from django.contrib import admin
 
     model_admin = admin.site._registry[AuditRecord]

@@ -64,7 +64,7 @@ def test_the_province_sees_both_cities_and_the_charts(people, province_admin):
     assert "style=" not in html.split('<div class="office-main">')[1]  # CSP: no inline styles
 
 
-def test_a_city_office_sees_only_its_city_whatever_it_asks(people, suzhou_reviewer):
+def test_req_15_a_city_office_sees_only_its_city_whatever_it_asks(people, suzhou_reviewer):
     client = staff_client(suzhou_reviewer)
     html = client.get(URL, {"year": 2026, "city": NANJING}).content.decode()
     assert _figure(html, "paid") == "2"
@@ -125,7 +125,7 @@ def test_export_holds_the_city_rows_and_is_audited(people, province_admin):
     assert entry.actor == province_admin and entry.detail["year"] == 2026 and entry.detail["city"] == ""
 
 
-def test_a_city_export_holds_its_city_only(people, nanjing_reviewer):
+def test_req_15_a_city_export_holds_its_city_only(people, nanjing_reviewer):
     response = staff_client(nanjing_reviewer).get(EXPORT, {"year": 2026, "city": SUZHOU})
     rows = list(_sheet(response).iter_rows(values_only=True))
     assert [row[0] for row in rows[3:]] == ["南京市", "合计"]

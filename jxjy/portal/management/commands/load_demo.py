@@ -1,6 +1,7 @@
 """Demo data for `make run`: loaded once, then only the account list is printed again."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -212,6 +213,9 @@ STAFF = [
     ("suzhou", "苏州市工考办审核员", Role.CITY, "320500", False),
     ("finance", "财务人员", Role.FINANCE, None, False),
     ("content", "课程管理员", Role.CONTENT, None, False),
+    ("sysadmin", "系统管理员", Role.SYSTEM, None, False),
+    ("secadmin", "安全管理员", Role.SECURITY, None, False),
+    ("auditor", "审计管理员", Role.AUDITOR, None, False),
 ]
 NOTICES = [
     (
@@ -229,6 +233,9 @@ class Command(BaseCommand):
     help = "Load the demo data once (accounts, notices) and print the demo accounts."
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            # Demo accounts share one public password: they must never exist in production.
+            raise CommandError("演示数据只能在开发环境（DEBUG=1）中载入，生产环境不能使用。")
         # Each part loads once; a database from an earlier version gets only the parts it lacks.
         parts = [
             ("账号与公告", lambda: User.objects.filter(username="province").exists(), self.load),
