@@ -202,7 +202,9 @@ def test_account_settings(browsing, alice, tmp_path):
     expect(page).to_have_url(at("/account/settings/"))
     tabs = page.get_by_role("navigation", name="账号设置")
     expect(tabs.get_by_role("link", name="基础信息")).to_have_attribute("aria-current", "page")
-    expect(page.locator("dl.readonly")).to_contain_text(alice.id_number)
+    # The learner's own numbers are masked here too; the full ones are behind 查看完整号码 (password again).
+    expect(page.locator("dl.readonly")).to_contain_text(alice.id_number_masked)
+    expect(page.locator("dl.readonly")).not_to_contain_text(alice.id_number)
     browsing.snap("settings-02-profile")
     page.get_by_label("工作单位").fill("南京市机关事务管理局")
     page.get_by_label("所属地市").select_option(label="苏州市")
