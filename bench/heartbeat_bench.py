@@ -150,7 +150,9 @@ def create_data(n: int) -> list:
         born = date(1970, 1, 1) + timedelta(days=i // 1000)
         first17 = f"320102{born:%Y%m%d}{i % 1000:03d}"
         id_number = first17 + check_char(first17)
-        user = User(username=id_number_index(id_number), name=f"学员{i}", id_number=id_number, city_id="320100")
+        user = User(
+            username=id_number_index(id_number), name=f"学员{i}", id_number=id_number, city_id="320100", grade="L4"
+        )
         user.set_mobile(f"1370{i:07d}")
         user.set_unusable_password()
         users.append(user)

@@ -37,7 +37,7 @@ def learners(n):
     users = []
     for i in range(n):
         first17 = f"3201021980{(i % 12) + 1:02d}{(i % 28) + 1:02d}{i % 1000:03d}"
-        user = User(username=id_number_index(first17 + check_char(first17)), name="测试", role="learner")
+        user = User(username=id_number_index(first17 + check_char(first17)), name="测试", role="learner", grade="L4")
         user.set_unusable_password()
         user.set_mobile(f"1370{i:07d}")
         users.append(user)

@@ -163,16 +163,21 @@ class ResetWithCodeForm(SetPasswordMixin):
         return User(name=self.cleaned_data.get("name", ""), id_number=self.cleaned_data.get("id_number", ""))
 
 
-class CompleteMobileForm(forms.Form):
-    """完善手机信息, and 更换手机号 for a learner who has a verified mobile: that also asks for the login password."""
-
-    password = forms.CharField(
+def login_password_field(help_text):
+    """The learner's current login password, asked again before something sensitive."""
+    return forms.CharField(
         label="登录密码",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="为保护账号安全，更换手机号需要输入您现在的登录密码。",
+        help_text=help_text,
         error_messages={"required": "请输入登录密码。"},
     )
+
+
+class CompleteMobileForm(forms.Form):
+    """完善手机信息, and 更换手机号 for a learner who has a verified mobile: that also asks for the login password."""
+
+    password = login_password_field("为保护账号安全，更换手机号需要输入您现在的登录密码。")
     mobile = MobileField(label="新手机号")
     sms_code = SmsCodeField()
 

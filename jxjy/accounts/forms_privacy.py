@@ -2,15 +2,11 @@
 
 from django import forms
 
+from .forms import login_password_field
+
 
 class PasswordAgainForm(forms.Form):
-    password = forms.CharField(
-        label="登录密码",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="为保护您的个人信息，请再输入一次登录密码。",
-        error_messages={"required": "请输入登录密码。"},
-    )
+    password = login_password_field("为保护您的个人信息，请再输入一次登录密码。")
 
 
 class ClosureForm(PasswordAgainForm):

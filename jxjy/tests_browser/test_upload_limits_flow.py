@@ -13,7 +13,7 @@ from jxjy.facetoface import services
 from jxjy.facetoface.models import FaceToFaceClass
 from jxjy.lib.tests.bombs import deflate_bomb
 
-from .conftest import DEFAULT_TIMEOUT_MS, VIEWPORTS, Browsing
+from .conftest import browsing_session
 from .steps import staff_log_in
 
 pytestmark = pytest.mark.browser
@@ -24,15 +24,7 @@ REFUSED = "the server responded with a status of 400"
 def refusing(browser, viewport, live_server):
     """`browsing`, except that the page refusing the form answers 400 (the browser logs that as a failed load:
     expected here); any other console error still fails the test."""
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **VIEWPORTS[viewport])
-    page = context.new_page()
-    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield Browsing(page, viewport, live_server.url)
-    context.close()
-    assert [error for error in errors if REFUSED not in error] == [], errors
+    yield from browsing_session(browser, viewport, live_server, expected_error=REFUSED)
 
 
 def test_a_zip_bomb_roster_is_refused_in_plain_words(refusing, nanjing_reviewer, tmp_path):

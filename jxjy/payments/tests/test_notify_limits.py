@@ -15,7 +15,6 @@ from jxjy.audit.models import AuditRecord, Event
 from jxjy.learning.models import Enrollment
 from jxjy.lib.throttled_logging import ThrottledLogger
 from jxjy.orders.models import OrderStatus
-from jxjy.orders.tests.helpers import place
 from jxjy.payments.models import NotificationOutcome, Payment, PaymentNotification
 
 from .helpers import NOTIFY_URL, body_for, notify, start
@@ -24,17 +23,6 @@ pytestmark = pytest.mark.django_db
 
 MB = 1024 * 1024
 FORGED = b"x" * (100 * 1024)
-
-
-@pytest.fixture
-def learner(client, alice):
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
-def order(learner, catalog):
-    return place(learner, catalog[(2026, "L4")])
 
 
 def post_forged(client, body=FORGED, ip="203.0.113.7"):

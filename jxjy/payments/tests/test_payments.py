@@ -29,17 +29,6 @@ from .helpers import body_for, notify, start
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def learner(client, alice):
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
-def order(learner, catalog):
-    return place(learner, catalog[(2026, "L4")])
-
-
 def test_pay_redirects_to_the_mock_bank_page(learner, order):
     payment, response = start(learner, order)
     assert response.url == reverse("payments:mockbank", args=[payment.number])

@@ -35,17 +35,6 @@ ALIPAY = "jxjy.payments.providers.alipay.AlipayProvider"
 WECHAT = "jxjy.payments.providers.wechat.WechatPayProvider"
 
 
-@pytest.fixture
-def learner(client, alice):
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
-def order(learner, catalog):
-    return place(learner, catalog[(2026, "L4")])  # ¥120.00
-
-
 def gateway_payment(order, provider):
     return Payment.objects.create(order=order, provider=provider, amount=order.amount, status="pending")
 

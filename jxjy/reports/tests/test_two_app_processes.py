@@ -50,7 +50,7 @@ course = Course.objects.create(title="安全生产", category=Category.PUBLIC, h
 tc.courses.add(course)
 chapter = Chapter.objects.create(course=course, title="第一章")
 cw = Courseware.objects.create(chapter=chapter, title="1.1 概述", video="coursewares/two.mp4", duration=3600)
-user = User(username=id_number_index("{ID_NUMBER}"), name="两进程", id_number="{ID_NUMBER}", city_id="320100")
+user = User(username=id_number_index("{ID_NUMBER}"), name="两进程", id_number="{ID_NUMBER}", city_id="320100", grade="L4")
 user.set_mobile("13700000001")
 user.set_password("{PASSWORD}")
 user.save()
