@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/reset-password/", views.reset_password, name="reset_password"),
     path("<int:pk>/unlock/", views.unlock, name="unlock"),
+    path("<int:pk>/end-sessions/", views.end_sessions, name="end_sessions"),
     path("<int:pk>/mobile/", views.change_mobile, name="change_mobile"),
     path("<int:pk>/city-grade/", views.city_grade, name="city_grade"),
     path("import/", views.roster_import, name="import"),

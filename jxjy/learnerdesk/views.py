@@ -22,6 +22,7 @@ from jxjy.accounts.services import AccountError
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib.masking import mask_mobile
+from jxjy.office import services as office_services
 from jxjy.office.access import staff_required
 
 from . import roster, services
@@ -233,4 +234,15 @@ def city_grade(request, pk):
         return redirect("learnerdesk:search")
     else:
         messages.success(request, "已保存所属地市和技术等级。")
+    return redirect("learnerdesk:detail", pk=pk)
+
+
+@staff_required(Role.CITY)
+@require_POST
+@never_cache
+def end_sessions(request, pk):
+    """强制下线: every session of the learner ends at once (a shared or lost computer, a suspected squatter)."""
+    learner = _learner_or_404(request, pk)
+    office_services.end_sessions(user=learner, actor=request.user, request=request)
+    messages.success(request, f"{learner.name}已被强制下线，需要重新登录。")
     return redirect("learnerdesk:detail", pk=pk)

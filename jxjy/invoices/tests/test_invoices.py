@@ -231,3 +231,18 @@ def test_finance_filters_requests_by_status_and_date(learner, order, finance_use
     assert order.number not in finance.get(url, {"status": "issued"}).content.decode()
     assert order.number not in finance.get(url, {"start": "2000-01-01", "end": "2000-01-02"}).content.decode()
     assert order.number in finance.get(url, {"q": order.number[-6:]}).content.decode()
+
+
+def test_req_26_finance_sees_the_recipients_mobile_masked_until_it_asks_audited(learner, order, alice, finance_user):
+    address = Address.objects.create(user=alice, recipient="张伟", mobile="13800138000", region="江苏省南京市",
+                                      detail="中山路 2 号", is_default=True)  # fmt: skip
+    ask(learner, order, invoice_type="personal", personal_name="张伟", delivery="post", address=str(address.pk))
+    item = InvoiceRequest.objects.get()
+    finance = staff_client(finance_user)
+    url = reverse("invoices:finance_invoice", args=[item.pk])
+    page = finance.get(url).content.decode()
+    assert "13800138000" not in page and "138****8000" in page
+    page = finance.post(url, {"action": "reveal_mobile"}).content.decode()
+    assert "13800138000" in page
+    entry = AuditRecord.objects.get(event=Event.PI_REVEAL)
+    assert entry.actor == finance_user and entry.detail["field"] == "invoice_mobile"

@@ -8,6 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from jxjy.accounts.models import Role
+from jxjy.audit.models import Event
+from jxjy.audit.services import record
+from jxjy.lib.masking import mask_mobile
 from jxjy.office.access import staff_required
 from jxjy.orders.models import Order, OrderLine
 from jxjy.payments.models import Payment, PaymentFlag, PaymentNotification, Refund
@@ -47,8 +50,12 @@ def invoice_list(request):
 def invoice_detail(request, pk):
     item = get_object_or_404(InvoiceRequest.objects.select_related("order__user", "issued_by"), pk=pk)
     issue_form, void_form = IssueForm(prefix="issue"), VoidForm(prefix="void")
-    status = 200
-    if request.method == "POST":
+    status, mobile_revealed = 200, False
+    if request.method == "POST" and request.POST.get("action") == "reveal_mobile":
+        # The recipient's full number, for the courier's waybill only: asked for, and audited.
+        record(Event.PI_REVEAL, request=request, obj=item.order, field="invoice_mobile")
+        mobile_revealed = True
+    elif request.method == "POST":
         status = 400  # a POST that comes back to this page was refused (a file too big, not a PDF …)
         try:
             if request.POST.get("action") == "issue":
@@ -70,7 +77,10 @@ def invoice_detail(request, pk):
         except services.InvoiceError as exc:
             messages.error(request, exc.message)
     context = {"item": item, "order": item.order, "lines": item.order.lines.select_related("learner"),
-               "issue_form": issue_form, "void_form": void_form, "office_menu": "finance_invoices"}  # fmt: skip
+               "issue_form": issue_form, "void_form": void_form, "office_menu": "finance_invoices",
+               "mobile_revealed": mobile_revealed}  # fmt: skip
+    mobile = item.order.invoice_mobile
+    context["recipient_mobile"] = mobile if mobile_revealed else mask_mobile(mobile)
     return render(request, "invoices/finance/invoice_detail.html", context, status=status)
 
 

@@ -223,11 +223,12 @@ def test_req_6_a_staff_password_older_than_the_limit_opens_nothing_either(world,
 
 
 # Pages of each kind that name one of bob's objects: another city's office / another learner must get 404.
-OFFICE_OBJECT_PAGES = {"declarations:review_detail", "declarations:attachment", "learnerdesk:detail",
-                       "learnerdesk:reset_password", "learnerdesk:unlock", "learnerdesk:city_grade",
-                       "facetoface:office_class", "facetoface:office_edit", "facetoface:office_export",
-                       "facetoface:office_attendance", "learnerdesk:change_mobile", "learnerdesk:closure",
-                       "learnerdesk:reveal"}  # fmt: skip
+OFFICE_OBJECT_PAGES = {
+    "declarations:review_detail", "declarations:attachment", "learnerdesk:detail", "learnerdesk:reset_password",
+    "learnerdesk:unlock", "learnerdesk:city_grade", "learnerdesk:change_mobile", "learnerdesk:closure",
+    "learnerdesk:reveal", "learnerdesk:end_sessions", "facetoface:office_class", "facetoface:office_edit",
+    "facetoface:office_export", "facetoface:office_attendance",
+}  # fmt: skip
 
 
 def _denials(url):

@@ -162,3 +162,16 @@ def test_req_17_the_auditors_own_trail_is_read_by_the_security_admin(auditor, se
 def test_staff_roles_are_three_distinct_administrators():
     assert len({Role.SYSTEM, Role.SECURITY, Role.AUDITOR}) == 3
     assert User(role=Role.AUDITOR, is_staff=True).is_staff_member
+
+
+def test_req_12_a_city_office_ends_its_learners_sessions_at_once(alice, nanjing_reviewer, suzhou_reviewer):
+    learner = Client()
+    learner.force_login(alice)
+    assert learner.get(reverse("learning:center")).status_code == 200
+    url = reverse("learnerdesk:end_sessions", args=[alice.pk])
+    assert staff_client(suzhou_reviewer).post(url).status_code == 404
+    assert learner.get(reverse("learning:center")).status_code == 200
+    assert staff_client(nanjing_reviewer).post(url).status_code == 302
+    response = learner.get(reverse("learning:center"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    assert AuditRecord.objects.filter(event=Event.SESSIONS_END, actor=nanjing_reviewer).count() == 1
