@@ -294,3 +294,27 @@ def test_the_walk_covers_every_pattern(world):
     assert len(names) > 100
     assert set(OFFICE_OBJECT_PAGES) <= set(names)
     assert len(list(itertools.islice(walk(world), 5))) == 5
+
+
+# Pages anyone may open, signed in or not: the portal, public certificate verification, the sign-in and recovery
+# pages, the gateways' notifications and the development bank.
+PUBLIC = ("portal:", "certificates:verify", "accounts:login", "accounts:register", "accounts:password_reset",
+          "accounts:send_code", "payments:notify", "payments:mockbank", "captcha-", "dev_outbox")  # fmt: skip
+# Learner pages that reviewers in scope open too (a claim's attachment).
+SHARED = ("declarations:attachment",)
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_req_16_learner_pages_are_learner_only_for_every_staff_role(world, role):
+    """Fully signed in, a staff account opens no learner page (its own 账号设置 included): each sends it back to the
+    back office or refuses it."""
+    client = staff_client(make_staff(f"only-{role}", role, "320100" if role == Role.CITY else None))
+    opened = [
+        url
+        for name, url, _owned in walk(world)
+        if name
+        and not name.startswith(PUBLIC + SHARED)
+        and not url.startswith("/office/")
+        and client.get(url).status_code == 200
+    ]
+    assert not opened, opened
