@@ -2,10 +2,21 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from jxjy.accounts.models import Role
 from jxjy.portal import views as portal_views
 
 admin.site.site_header = "工勤人员继续教育网络培训平台 管理后台"
 admin.site.site_title = "管理后台"
+
+
+def admin_site_permission(request):
+    """The Django admin sees every city's rows: only the province-wide 省级管理员 and 系统管理员 may use it, whatever
+    model permissions another staff account is given (a city office's wall holds there too)."""
+    user = request.user
+    return user.is_active and user.is_staff and user.role in (Role.PROVINCE, Role.SYSTEM)
+
+
+admin.site.has_permission = admin_site_permission
 
 urlpatterns = [
     path("", include("jxjy.portal.urls")),

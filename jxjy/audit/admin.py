@@ -13,6 +13,10 @@ class AuditRecordAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # 三员分立: the 系统管理员 never reads the audit log, whatever permissions or flags the account carries.
+        return getattr(request.user, "role", "") != "sysadmin" and super().has_view_permission(request, obj)
+
     def has_change_permission(self, request, obj=None):
         return False
 

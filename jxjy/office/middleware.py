@@ -24,10 +24,14 @@ class StaffSecurityMiddleware:
 
     def __call__(self, request):
         path = request.path
+        user = request.user
         if path == reverse("admin:login"):
+            if user.is_authenticated and user.is_staff_member:
+                # Signed in, but the Django admin is not for this role (or the second factor is still owed): the
+                # back office, not a loop between the two sign-in pages.
+                return gate(request, reverse("office:home")) or redirect("office:home")
             target = safe_next(request, reverse("admin:index"))
             return redirect(f"{reverse('office:login')}?{urlencode({'next': target})}")
-        user = request.user
         if user.is_authenticated and user.is_staff_member:
             if self._open_paths is None:
                 self._open_paths = {reverse(name) for name in self.OPEN}

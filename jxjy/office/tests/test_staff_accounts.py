@@ -175,3 +175,23 @@ def test_req_12_a_city_office_ends_its_learners_sessions_at_once(alice, nanjing_
     response = learner.get(reverse("learning:center"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
     assert AuditRecord.objects.filter(event=Event.SESSIONS_END, actor=nanjing_reviewer).count() == 1
+
+
+def test_a_city_office_given_admin_permissions_still_cannot_use_the_django_admin(nanjing_reviewer, bob):
+    """The admin has no city scope: a permission granted by mistake must not open another city's learners."""
+    from django.contrib.auth.models import Permission
+
+    nanjing_reviewer.user_permissions.add(Permission.objects.get(codename="view_user"))
+    client = staff_client(nanjing_reviewer)
+    for url in ("/admin/", "/admin/accounts/user/", f"/admin/accounts/user/{bob.pk}/change/"):
+        response = client.get(url, follow=True)
+        assert response.redirect_chain[-1][0] == reverse("office:home"), url  # no loop between sign-in pages
+        assert bob.name not in response.content.decode(), url
+
+
+def test_req_17_a_system_admin_with_superuser_flags_still_cannot_read_audit_records(sysadmin):
+    User.objects.filter(pk=sysadmin.pk).update(is_superuser=True)
+    record(Event.LOGIN, actor=sysadmin)
+    client = staff_client(sysadmin)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/audit/auditrecord/").status_code == 403
