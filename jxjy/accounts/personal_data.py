@@ -30,19 +30,16 @@ from django.utils import timezone
 
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.audit.services import record
-from jxjy.lib import ratelimit
 from jxjy.lib.sms import send_sms
 from jxjy.lib.sms.base import SmsError
 
 from .models import Address, ClosureRequest, ClosureState, Role, SmsCode, User
-from .services import PRIVACY_POLICY_VERSION, AccountError
+from .services import PRIVACY_POLICY_VERSION, AccountError, check_current_password
 
 logger = logging.getLogger(__name__)
 
 CLOSED_NAME = "已注销学员"
 CLOSED_USERNAME_PREFIX = "closed-"
-PASSWORD_TRIES = 10  # password confirmations per learner per window (downloads, 查看完整号码, 注销)
-PASSWORD_WINDOW = 15 * 60
 
 # The download reads in the order a learner meets these things; a section not listed comes after them.
 SECTION_ORDER = ["订单", "单位统一报名", "预报名清单", "支付记录", "发票", "班级与学习进度", "学时记录", "考试记录",
@@ -100,13 +97,10 @@ def delete_file_on_commit(name: str) -> None:
 
 def confirm_password(user: User, password: str, *, request, event: str) -> None:
     """The learner's own password again before their numbers are shown, downloaded or the account closed; a
-    signed-in session alone (a borrowed phone, an unlocked office PC) is not enough. At most PASSWORD_TRIES a
-    quarter of an hour, so a stolen session cannot guess the password here."""
-    if not ratelimit.hit(f"pi-password:{user.pk}", PASSWORD_TRIES, PASSWORD_WINDOW):
-        raise AccountError("操作过于频繁，请 15 分钟后再试。", field="password")
-    if not password or not user.check_password(password):
-        record(event, actor=user, request=request, obj=user, result="failed", reason="wrong_password")
-        raise AccountError("密码不正确，请重新输入。", field="password")
+    signed-in session alone (a borrowed phone, an unlocked office PC) is not enough. Limited like every other
+    password check of a signed-in learner, so a stolen session cannot guess the password here."""
+    check_current_password(user, password, event=event, field="password", message="密码不正确，请重新输入。",
+                           request=request)  # fmt: skip
 
 
 # --- 下载我的个人信息 ----------------------------------------------------------------------------

@@ -39,9 +39,10 @@ TAKEN_MESSAGE = "该身份证号或手机号已被注册。如果是您本人的
 BAD_CODE_MESSAGE = "短信验证码错误或已失效，请重新获取。"
 ROSTER_MOBILE_MESSAGE = "请使用单位登记的手机号注册；手机号已更换的，请到所在市工考办更换。"
 WRONG_PASSWORD_MESSAGE = "登录密码不正确。"
-PASSWORD_TRIES_MESSAGE = "密码输入错误次数过多，请 15 分钟后再试。"
+PASSWORD_TRIES_MESSAGE = "密码错误次数过多，操作过于频繁，请 15 分钟后再试。"
 # Wrong current passwords (修改密码, 更换手机号) one signed-in account may type in 15 minutes.
 PASSWORD_CHECKS_PER_15_MINUTES = 5
+PASSWORD_WINDOW = 15 * 60
 
 
 class AccountError(Exception):
@@ -363,26 +364,23 @@ def _notify(user: User, text: str) -> None:
         _send_notice(user.mobile, text)
 
 
-def _check_current_password(user: User, password: str, *, event, field: str, message: str, request) -> None:
-    """The signed-in user proves it is them with the current password before a sensitive change. Wrong passwords
-    are audited and limited per account, so a session left open cannot be used to guess it."""
+def check_current_password(user: User, password: str, *, event, field: str, message: str, request) -> None:
+    """The signed-in user proves it is them with the current password before a sensitive change or disclosure
+    (修改密码, 更换手机号, 个人信息). Wrong passwords are audited and limited per account — all these pages share
+    one count — so a session left open cannot be used to guess it."""
     key = f"password-wrong:{user.pk}"
-    if (cache.get(key) or 0) >= PASSWORD_CHECKS_PER_15_MINUTES:
+    if ratelimit.count(key, PASSWORD_WINDOW) >= PASSWORD_CHECKS_PER_15_MINUTES:
         record(event, request=request, result="refused", reason="too_many_wrong_passwords")
         raise AccountError(PASSWORD_TRIES_MESSAGE, field=field)
     if not user.check_password(password or ""):
-        cache.add(key, 0, 15 * 60)  # the window starts at the first wrong password
-        try:
-            cache.incr(key)
-        except ValueError:  # expired in between
-            cache.add(key, 1, 15 * 60)
-        record(event, request=request, result="failed", reason="wrong_old_password")
+        ratelimit.hit(key, PASSWORD_CHECKS_PER_15_MINUTES, PASSWORD_WINDOW)  # the window starts at the first one
+        record(event, request=request, result="failed", reason="wrong_password")
         raise AccountError(message, field=field)
 
 
 def change_password(*, user: User, old_password: str, new_password: str, request) -> None:
     """Change the password; every other session of the user ends, this one stays signed in."""
-    _check_current_password(user, old_password, event=Event.PASSWORD_CHANGE, field="old_password",
+    check_current_password(user, old_password, event=Event.PASSWORD_CHANGE, field="old_password",
                             message="原密码不正确。", request=request)  # fmt: skip
     validate_new_password(new_password, user)
     with transaction.atomic():
@@ -403,7 +401,7 @@ def bind_mobile(*, user: User, mobile: str, code: str, request, password: str | 
     of an account that has none verified (完善手机信息, e.g. imported from a roster) needs only the code."""
     replacing = user.mobile_verified_at is not None
     if replacing:
-        _check_current_password(user, password, event=Event.MOBILE_CHANGE, field="password",
+        check_current_password(user, password, event=Event.MOBILE_CHANGE, field="password",
                                 message=WRONG_PASSWORD_MESSAGE, request=request)  # fmt: skip
     if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.BIND, code=code, request=request):
         raise AccountError(BAD_CODE_MESSAGE, field="sms_code")

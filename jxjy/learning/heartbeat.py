@@ -215,7 +215,6 @@ def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: b
                     wall=round(wall, 1), credited=round(credited, 1))  # fmt: skip
     if (state["fin"] and not was_finished) or (credited and first_credit) or not playing:
         store.take_dirty(user_id)
-        state["opened"] = bool(first_credit)
         playstate.persist([state])  # the moments that matter are written at once
     gates = state["gates"]
     reached = bool(gates) and gates[0][1] <= min(position, state["d"]) + 0.5

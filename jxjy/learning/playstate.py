@@ -165,16 +165,20 @@ def state_for(session, progress, gates) -> dict:
 
 def load(user_id: int) -> dict | None:
     """Rebuild a learner's state from PostgreSQL (after Redis lost it): their current playback, if any."""
-    from .models import CoursewareProgress, PlaybackSession
+    from .models import CoursewareProgress, EnrollmentStatus, PlaybackSession
 
-    session = PlaybackSession.objects.select_related("courseware").filter(user_id=user_id, is_current=True).first()
+    sessions = PlaybackSession.objects.select_related("courseware", "enrollment")
+    session = sessions.filter(user_id=user_id, is_current=True).first()
     if session is None:
         return None
     progress = CoursewareProgress.objects.filter(enrollment_id=session.enrollment_id, courseware=session.courseware)
     progress = progress.first()
     if progress is None:
         return None
-    return state_for(session, progress, progress.checkpoints.filter(answered_at__isnull=True))
+    state = state_for(session, progress, progress.checkpoints.filter(answered_at__isnull=True))
+    # A class nobody has studied yet still moves to 学习中 on its first credit (and stays refundable until then).
+    state["opened"] = session.enrollment.status == EnrollmentStatus.OPENED
+    return state
 
 
 def _update_many(model, fields: list[str], guard: str, rows: list[dict]) -> None:
@@ -206,7 +210,7 @@ def persist(states: list[dict]) -> None:
     from django.utils import timezone
 
     from .heartbeat import post_courseware_hours
-    from .models import CoursewareProgress, Enrollment, EnrollmentStatus, PlaybackSession
+    from .models import CoursewareProgress, PlaybackSession
 
     if not states:
         return
@@ -228,11 +232,6 @@ def persist(states: list[dict]) -> None:
                      "version", progress_rows)  # fmt: skip
         _update_many(PlaybackSession, ["last_seq", "last_position", "budget", "last_beat_at", "playing"],
                      "last_seq", session_rows)  # fmt: skip
-        learning = {s["e"] for s in states if s["cr"] > 0 and s.get("opened")}
-        if learning:
-            Enrollment.objects.filter(pk__in=learning, status=EnrollmentStatus.OPENED).update(
-                status=EnrollmentStatus.LEARNING
-            )
         for pid, state in progress.items():
             if state["fin"]:
                 done = CoursewareProgress.objects.filter(pk=pid, finished_at__isnull=True)

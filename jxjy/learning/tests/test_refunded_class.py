@@ -64,6 +64,22 @@ def test_a_playback_opened_before_the_refund_earns_nothing_after_it(setup):
     assert first.status_code == 200 and Enrollment.objects.get().status == EnrollmentStatus.REFUNDED
 
 
+def test_a_class_first_studied_after_redis_lost_the_state_still_becomes_unrefundable(setup):
+    """The state rebuilt from PostgreSQL knows the class has not been studied yet, so its first credit still moves
+    it to 学习中 — and a refund after that is refused, as for any class being studied."""
+    from jxjy.learning import playstate
+
+    with freeze_time(START) as clock:
+        player = Player(setup, clock)
+        player.open()
+        player.beat(0.0)
+        playstate.flush()  # the beat task ran
+        playstate.store().clear()  # then Redis lost everything
+        player.wait(15)
+        assert player.beat(15.0).json()["credited"] > 0
+    assert Enrollment.objects.get().status == EnrollmentStatus.LEARNING
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
 @pytest.mark.django_db(transaction=True)
