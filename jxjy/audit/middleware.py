@@ -1,6 +1,7 @@
-"""Every 404 a signed-in user meets on a URL that names an object (an id, a number) is audited: someone asking for
-another city's learner or another learner's order, by guessing or iterating ids, leaves a trace (security §C14).
-Views that audit their own refusal mark the request, so it is written once."""
+"""Every 404 a signed-in user meets on a URL that names an object (an id, a number) is audited as a denial: someone
+asking for another city's learner or another learner's order, by guessing or iterating ids, leaves a trace
+(security §C14). Views therefore just raise Http404 for an object out of scope — the same answer as a missing one —
+and this is the one place that records it. A view that audited a refusal itself marks the request (written once)."""
 
 from .models import Event
 from .services import record
@@ -16,6 +17,6 @@ class NotFoundAuditMiddleware:
             match = getattr(request, "resolver_match", None)
             user = getattr(request, "user", None)
             if match is not None and match.kwargs and user is not None and user.is_authenticated:
-                record(Event.ACCESS_DENIED, request=request, result="not_found", path=request.path,
+                record(Event.ACCESS_DENIED, request=request, result="denied", path=request.path,
                        view=match.view_name)  # fmt: skip
         return response

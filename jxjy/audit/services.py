@@ -1,6 +1,6 @@
 from jxjy.lib.request_context import current_request, request_id
 
-from .models import AuditRecord
+from .models import AuditRecord, Event
 
 
 def client_ip(request):
@@ -13,7 +13,7 @@ def record(event, *, actor=None, request=None, obj=None, result="ok", **detail):
     user = getattr(request, "user", None)
     if actor is None and user is not None and user.is_authenticated:
         actor = user
-    if event == "access_denied" and request is not None:
+    if event == Event.ACCESS_DENIED and request is not None:
         request.access_denied_recorded = True  # NotFoundAuditMiddleware writes no second record
     return AuditRecord.objects.create(
         event=event,

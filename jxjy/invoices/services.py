@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from jxjy.accounts.models import Grade, Role, User, id_number_index
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingClass, YearClaim
+from jxjy.lib import ratelimit
 from jxjy.lib.idcard import InvalidIdNumber, normalize_id_number
 from jxjy.lib.masking import mask_id_number
 from jxjy.orders.models import (
@@ -306,20 +306,18 @@ def invite_unit_staff(*, contact, year: int, rows: list[RosterRow], invoice: dic
 
 
 def refused_rows_today(user) -> int:
-    return cache.get(_refused_key(user), 0)
+    return ratelimit.count(_refused_key(user), DAY)
 
 
 def count_refused_rows(user, rows) -> None:
     """Rows refused with CANNOT_LIST are what a prober collects: they are counted per contact per day."""
     refused = sum(1 for row in rows if row.error.endswith(CANNOT_LIST))
     if refused:
-        key = _refused_key(user)
-        cache.add(key, 0, 24 * 3600)
-        try:
-            cache.incr(key, refused)
-        except ValueError:  # expired in between
-            cache.add(key, refused, 24 * 3600)
+        ratelimit.hit(_refused_key(user), settings.UNIT_ENROLL_REFUSED_ROWS_PER_USER_DAY, DAY, amount=refused)
 
 
 def _refused_key(user):
-    return f"unit-refused-rows:{user.pk}:{timezone.localdate():%Y%m%d}"
+    return f"unit-refused-rows:{user.pk}"
+
+
+DAY = 24 * 3600

@@ -55,10 +55,9 @@ def _save_search(request, criteria) -> str:
 
 
 def _learner_or_404(request, pk):
-    """The learner if the office's scope holds them; otherwise 404, and the attempt is audited."""
+    """The learner if the office's scope holds them; otherwise 404 (audited by NotFoundAuditMiddleware)."""
     learner = services.learners_for(request.user).select_related("city").filter(pk=pk).first()
     if learner is None:
-        record(Event.ACCESS_DENIED, request=request, result="denied", path=request.path)
         raise Http404
     return learner
 

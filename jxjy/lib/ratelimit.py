@@ -12,14 +12,14 @@ def count(key: str, window: int) -> int:
     return cache.get(_key(key, window)) or 0
 
 
-def hit(key: str, limit: int, window: int) -> bool:
-    """Count one event in a fixed window; return False once more than `limit` happened."""
+def hit(key: str, limit: int, window: int, amount: int = 1) -> bool:
+    """Count `amount` events in a fixed window; return False once more than `limit` happened."""
     key = _key(key, window)
-    if cache.add(key, 1, window):
-        return limit >= 1
+    if cache.add(key, amount, window):
+        return amount <= limit
     try:
-        count = cache.incr(key)
+        count = cache.incr(key, amount)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, window)
-        count = 1
+        cache.add(key, amount, window)
+        count = amount
     return count <= limit
