@@ -1,9 +1,9 @@
 """Who may do what in the back office (default-deny), and the query-layer scope of a city office.
 
 Staff sign in at /office/login/ with a password, then a second factor (TOTP), and must keep their password younger
-than 90 days (jxjy.office.security.gate, shared with StaffSecurityMiddleware). A view names the roles it serves;
-省级管理员 may use every page; anyone else gets 403. A 市工考办 sees only the learners of its own city (the
-learner's 所属地市), everywhere, through `scope`."""
+than 90 days: StaffSecurityMiddleware holds every request of a staff account until both are met, so a view here only
+decides the role. A view names the roles it serves; 省级管理员 may use every page; anyone else gets 403. A 市工考办
+sees only the learners of its own city (the learner's 所属地市), everywhere, through `scope`."""
 
 from functools import wraps
 from urllib.parse import urlencode
@@ -16,8 +16,6 @@ from jxjy.accounts.models import Role
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 
-from .security import gate
-
 
 def staff_required(*roles):
     """Signed-in staff with one of `roles` (省级管理员 always); others are refused and the refusal audited."""
@@ -28,8 +26,6 @@ def staff_required(*roles):
             user = request.user
             if not user.is_authenticated:
                 return redirect(f"{reverse('office:login')}?{urlencode({'next': request.get_full_path()})}")
-            if user.is_staff and (step := gate(request)) is not None:
-                return step
             if not user.is_staff or user.role not in {Role.PROVINCE, *roles}:
                 record(Event.ACCESS_DENIED, request=request, result="denied", path=request.path)
                 raise PermissionDenied
