@@ -7,7 +7,6 @@
 
 A pattern whose arguments this file cannot fill fails the walk: classify the new argument in `foreign_value`."""
 
-import itertools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -293,7 +292,8 @@ def test_the_walk_covers_every_pattern(world):
     names = [name for name, _url, _owned in walk(world)]
     assert len(names) > 100
     assert set(OFFICE_OBJECT_PAGES) <= set(names)
-    assert len(list(itertools.islice(walk(world), 5))) == 5
+    named = [name for name in names if name]
+    assert len(named) == len(set(named)), "two patterns share a name: reverse() would reach only one of them"
 
 
 # Pages anyone may open, signed in or not: the portal, public certificate verification, the sign-in and recovery
