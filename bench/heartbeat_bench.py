@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _fixtures  # noqa: E402
 import _heartbeat_client as load  # noqa: E402
 
 DB_NAME = "jxjy_bench"
@@ -111,39 +112,15 @@ def create_data(n: int) -> list:
     each learner gets checkpoints as in real use; they sit past 15 % of the video, far beyond the run), and
     n learners with a verified mobile, a paid order, the class opened and the course selected."""
     from datetime import date, timedelta
-    from decimal import Decimal
-
-    from django.utils import timezone
 
     from jxjy.accounts.models import User, id_number_index
-    from jxjy.catalog.models import Category, Chapter, Course, Courseware, Question, TrainingClass, TrainingYear
     from jxjy.learning.models import Enrollment
     from jxjy.learning.services import class_courses
     from jxjy.lib.idcard import check_char
     from jxjy.orders.models import OrderStatus
     from jxjy.orders.services import place_order, transition
 
-    now = timezone.now()
-    year, _ = TrainingYear.objects.get_or_create(year=now.year)
-    training_class = TrainingClass.objects.create(
-        year=year,
-        grade="L4",
-        title=f"{now.year}年度工勤人员继续教育网络班（中级工）",
-        fee=Decimal("120.00"),
-        enroll_start=now - timedelta(days=30),
-        enroll_end=now + timedelta(days=30),
-        study_deadline=now + timedelta(days=60),
-    )
-    course = Course.objects.create(title="安全生产与应急处置常识", category=Category.PUBLIC, hours=Decimal("4"))
-    training_class.courses.add(course)
-    chapter = Chapter.objects.create(course=course, title="第一章 安全生产基础")
-    Courseware.objects.create(chapter=chapter, title="1.1 概述", video="coursewares/bench.mp4", duration=DURATION)
-    Question.objects.bulk_create(
-        [
-            Question(course=course, text=f"知识点 {i}", options=["正确", "错误"], answer="A", kind="judge")
-            for i in range(3)
-        ]
-    )
+    class_id = _fixtures.create_class(DURATION)
 
     users = []
     for i in range(n):
@@ -159,7 +136,7 @@ def create_data(n: int) -> list:
     User.objects.bulk_create(users, batch_size=500)
     users = list(User.objects.filter(role="learner").order_by("pk"))
     for user in users:
-        order = place_order(user=user, class_ids=[training_class.pk], invoice={"invoice_type": "none"})
+        order = place_order(user=user, class_ids=[class_id], invoice={"invoice_type": "none"})
         transition(order, OrderStatus.PAID)
     for enrollment in Enrollment.objects.select_related("training_class"):
         class_courses(enrollment)  # assigns the 公共课 (a no-op if opening the class already did)

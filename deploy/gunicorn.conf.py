@@ -9,9 +9,15 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
 timeout = 120  # a video upload or an Excel export may take a while; nginx cuts idle clients first
-graceful_timeout = 30
+# On a deploy (`systemctl reload jxjy-web`: HUP, new workers start on the new code) and on stop (TERM), a worker
+# stops taking requests and has this long to finish the ones in flight before it is killed: as long as nginx waits
+# for an answer (proxy_read_timeout 60s), so every request nginx still waits on finishes (a report export too).
+# systemd's TimeoutStopSec (deploy/jxjy-web.service) is longer, or it would kill them first.
+graceful_timeout = 60
 keepalive = 5
-max_requests = 5000  # recycle workers now and then (bounded memory)
+# Recycle each worker after about this many requests (bounded memory growth); the jitter keeps the workers from
+# restarting all at once.
+max_requests = 5000
 max_requests_jitter = 500
 # The nginx hosts: only from them are X-Forwarded-Proto, X-Real-IP (below) and, in the app, X-Request-ID trusted.
 # The same TRUSTED_PROXY_IPS the app reads (GUNICORN_FORWARDED_ALLOW_IPS is the older name of it).

@@ -290,12 +290,16 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker process takes one task at a time: a long transcode never sits on a second task a free worker could run,
+# and a dead worker has at most the one it was running to give back (CELERY_BROKER_TRANSPORT_OPTIONS, below).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "close-expired-orders": {"task": "jxjy.orders.tasks.close_expired_orders", "schedule": 60},
     "query-pending-payments": {"task": "jxjy.payments.tasks.query_pending_payments", "schedule": 300},
     "flush-playback-state": {"task": "jxjy.learning.tasks.flush_playback_state", "schedule": 10},
     "close-overdue-exams": {"task": "jxjy.exams.tasks.close_overdue_attempts", "schedule": 30},
     "lapse-waiting-bookings": {"task": "jxjy.facetoface.tasks.lapse_waiting_bookings", "schedule": 3600},
+    "sweep-stalled-video-jobs": {"task": "jxjy.content.tasks.sweep_stalled_video_jobs", "schedule": 60},
 }
 
 # Learning-time integrity (DESIGN.md §7)
@@ -486,3 +490,35 @@ VIDEO_TRANSCODE_TIMEOUT = env_int("VIDEO_TRANSCODE_TIMEOUT", 4 * 3600)
 # 视同申报 attachments: all of one learner's files together (each file ≤ 10 MB, 5 a claim).
 DECLARATION_ATTACHMENT_QUOTA_BYTES = env_int("DECLARATION_ATTACHMENT_QUOTA_BYTES", 100 * 1024 * 1024)
 # --- end platform hardening ---
+
+# --- bad input is never a 500 (issue 13, item 5) ---
+# A NUL or a lone surrogate anywhere in a request, a body that is not the UTF-8 it must be, or one too large: a
+# plain 400/413 before sessions, sign-in or any view touch it (jxjy.lib.input).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("jxjy.lib.middleware.RequestIdMiddleware") + 1, "jxjy.lib.input.InputHygieneMiddleware"
+)
+# --- end bad input ---
+
+# --- video jobs survive a dead worker (issue 13) ---
+# A transcoding task is acknowledged only when done; if its whole worker dies, Redis hands it out again once this
+# many seconds have passed since delivery, so it must be longer than the longest job (the transcode timeout plus
+# fetching, probing and storing), or a job still running would be started a second time.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", VIDEO_TRANSCODE_TIMEOUT + 3600),
+}
+VIDEO_WORK_DIR = env("VIDEO_WORK_DIR", "")  # a job's working directory goes here (default: the system's temp dir)
+VIDEO_JOB_HEARTBEAT_SECONDS = env_int("VIDEO_JOB_HEARTBEAT_SECONDS", 30)  # a running job records it is alive
+# The sweeper (beat, every minute) marks a 转码中 job with no heartbeat for this long 失败（处理中断）; well above the
+# heartbeat and the longest silent step (a probe, the poster: VIDEO_PROBE_TIMEOUT, 120 s).
+VIDEO_JOB_STALL_SECONDS = env_int("VIDEO_JOB_STALL_SECONDS", 300)
+VIDEO_JOB_MAX_ATTEMPTS = 3  # runs of one job that died with their worker before it is marked 失败 instead of retried
+# --- end video jobs ---
+
+# --- outages answered calmly (issue 13, item 4) ---
+# A database, Redis or broker outage met by a view is a calm 503 with Retry-After (jxjy.lib.outage); one met in a
+# middleware reaches handler500 (jxjy.portal.views.server_error), which answers the same way.
+MIDDLEWARE.insert(MIDDLEWARE.index("jxjy.lib.middleware.RequestIdMiddleware") + 1, "jxjy.lib.outage.OutageMiddleware")
+if REDIS_URL:
+    # Django's cache sessions take an unreachable Redis for "no session" and sign everyone out: this one raises.
+    SESSION_ENGINE = "jxjy.lib.cache_sessions"
+# --- end outages ---

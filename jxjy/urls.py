@@ -40,4 +40,9 @@ urlpatterns = [
 if settings.DEV_TOOLS:
     urlpatterns += [path("dev/outbox/", portal_views.dev_outbox, name="dev_outbox")]
 
+# Error pages rendered without the database or Redis (jxjy.lib.outage.plain_page); an outage met in a middleware
+# reaches server_error, which answers it with the calm 503.
+handler400 = "jxjy.portal.views.bad_request"
+handler403 = "jxjy.portal.views.permission_denied"
+handler404 = "jxjy.portal.views.page_not_found"
 handler500 = "jxjy.portal.views.server_error"

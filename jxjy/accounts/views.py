@@ -62,7 +62,8 @@ def home_for(user):
 def login_view(request):
     if request.user.is_authenticated:
         return redirect(home_for(request.user))
-    form = LoginForm(request.POST or None)
+    # Bound on every POST, even an empty one: the rate limit below adds its error to it.
+    form = LoginForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if not ratelimit.hit(f"login-ip:{client_ip(request)}", settings.LOGIN_RATE_PER_IP_MINUTE, 60):

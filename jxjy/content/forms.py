@@ -5,6 +5,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from jxjy.catalog.models import Chapter, Course, Courseware
+from jxjy.lib import numbers
 
 VIDEO_ACCEPT = "video/*,.mp4,.mov,.m4v,.avi,.wmv,.flv,.mkv,.webm,.mpg,.mpeg"
 
@@ -107,11 +108,25 @@ class QuestionImportForm(forms.Form):
     )
 
 
+class QuestionsField(forms.ModelMultipleChoiceField):
+    """Ticked questions by id; an id no question can have (past the column's range, not digits) is refused before it
+    reaches the query, where SQLite would overflow and PostgreSQL refuse it."""
+
+    def clean(self, value):
+        low, high = numbers.field_range(self.queryset.model._meta.pk)
+        for pk in value or ():
+            try:
+                numbers.parse_int(pk, max(1, low), high)
+            except ValueError:
+                raise forms.ValidationError("题目选择有误，请刷新页面后重新勾选。", code="invalid_pk_value") from None
+        return super().clean(value)
+
+
 class ExamOnlyForm(forms.Form):
     """The 仅用于考试 ticks of one page of a course's question list."""
 
-    shown = forms.ModelMultipleChoiceField(queryset=None, error_messages={"required": "本页没有题目。"})
-    exam_only = forms.ModelMultipleChoiceField(queryset=None, required=False)
+    shown = QuestionsField(queryset=None, error_messages={"required": "本页没有题目。"})
+    exam_only = QuestionsField(queryset=None, required=False)
 
     def __init__(self, *args, course, **kwargs):
         super().__init__(*args, **kwargs)

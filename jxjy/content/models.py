@@ -1,7 +1,8 @@
 """Video jobs: an uploaded video waiting for, going through or done with transcoding.
 
 A job holds the staged upload until the background task has made the H.264 MP4 and its poster; only then is the
-courseware written (created, for a new one), so a failed job leaves the courseware exactly as it was."""
+courseware written (created, for a new one), so a failed job leaves the courseware exactly as it was. A running job
+beats (`heartbeat_at`) while it works; one whose worker died stops beating and the sweeper ends it."""
 
 import uuid
 
@@ -43,10 +44,15 @@ class VideoJob(models.Model):
     )
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # Each run of the task claims the job by raising `attempts`; a run whose number is no longer the job's has been
+    # superseded (a re-delivered copy took over, or the sweeper ended it) and stops.
+    attempts = models.PositiveSmallIntegerField("处理次数", default=0)
+    heartbeat_at = models.DateTimeField("最近处理时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "视频转码任务"
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="content_job_status_beat")]
 
     def __str__(self):
         return f"{self.title}（{self.get_status_display()}）"

@@ -1,5 +1,7 @@
 """视同申报: the learner's list and form (manual 五(四)), and the city office's review in the back office."""
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -18,6 +20,8 @@ from .forms import ApproveForm, DeclarationForm, FilterForm, ReasonForm
 from .models import Attachment, Declaration
 from .services import DeclarationError
 
+# An attachment's id as the form sends it: ASCII digits ("²" passes str.isdigit() but not int()), within an integer.
+ATTACHMENT_ID = re.compile(r"[0-9]{1,9}")
 SUBMITTED = "申请已提交。请携带培训证书、课程表等材料原件到所在地市工考办审核。"
 
 
@@ -48,7 +52,7 @@ def _claim_form(request, declaration=None):
                 declaration = services.file_claim(user=request.user, data=data, uploads=uploads, request=request)
                 messages.success(request, SUBMITTED)
             else:
-                remove = [int(x) for x in request.POST.getlist("remove") if x.isdigit()]
+                remove = [int(x) for x in request.POST.getlist("remove") if ATTACHMENT_ID.fullmatch(x)]
                 services.update_claim(declaration=declaration, data=data, uploads=uploads, remove_ids=remove,
                                       request=request)  # fmt: skip
                 messages.success(request, "申报已修改。" + SUBMITTED[5:])

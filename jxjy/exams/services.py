@@ -1,6 +1,7 @@
 """Practice, the 错题本 and exams. The exam's clock, paper and attempt count belong to the server: the browser
 only ever sends "this answer for that question" and "交卷"."""
 
+import logging
 import random
 from datetime import timedelta
 
@@ -16,6 +17,19 @@ from jxjy.catalog.models import Question, QuestionKind
 from .models import AttemptStatus, ExamAnswer, ExamAttempt, Practice, WrongQuestion, WrongSource
 
 PRACTICE_SIZES = (10, 20, 50)
+
+logger = logging.getLogger(__name__)
+
+
+def grace() -> timedelta:
+    """How long after the deadline an open page may still save its last answers and hand the paper in (a slow
+    network, a retry at zero): the attempt stays open until then, for the page and the beat task alike."""
+    return timedelta(seconds=settings.EXAM_GRACE_SECONDS)
+
+
+def is_closed(attempt, now=None) -> bool:
+    """The attempt's time, grace included, is over: nothing more is taken, it is graded as it stands."""
+    return (now or timezone.now()) > attempt.deadline + grace()
 
 
 class ExamError(Exception):
@@ -44,10 +58,10 @@ def _lock_learner(user) -> None:
 
 
 def open_exam_of(user):
-    """The learner's exam attempt in progress in any class (after grading the ones whose time is up), or None.
-    While there is one, no page shows any correct answer: practice, the 错题本 and past reviews wait."""
+    """The learner's exam attempt in progress in any class (after grading the ones whose time and grace are up),
+    or None. While there is one, no page shows any correct answer: practice, the 错题本 and past reviews wait."""
     for attempt in ExamAttempt.objects.filter(user=user, status=AttemptStatus.STARTED).order_by("deadline"):
-        if timezone.now() >= attempt.deadline:
+        if is_closed(attempt):
             submit_attempt(attempt=attempt, auto=True)
             continue
         return attempt
@@ -223,9 +237,10 @@ def _draw_paper(enrollment) -> list[dict]:
 
 
 def open_attempt(enrollment):
-    """The attempt in progress, after closing it if its time is up."""
+    """The attempt in progress, after closing it if its time and grace are up (inside the grace it stays open:
+    the page that is still sending its last answers hands it in itself)."""
     attempt = ExamAttempt.objects.filter(enrollment=enrollment, status=AttemptStatus.STARTED).first()
-    if attempt and timezone.now() >= attempt.deadline:
+    if attempt and is_closed(attempt):
         submit_attempt(attempt=attempt, auto=True)
         return None
     return attempt
@@ -286,21 +301,30 @@ def to_shown(entry, original: str) -> str:
 
 
 def save_answer(*, attempt, question_id: int, shown: str) -> None:
-    """Save one answer as it is given. Refused after the deadline (plus the grace for a late network)."""
+    """Save one answer as it is given. Taken until the deadline plus the grace (a late network, the page's last
+    answers sent at zero); refused after that or once the paper is handed in. The attempt's row is locked, so an
+    answer is either saved before the grading reads the answers (and counts) or refused: never saved and lost."""
     entry = next((e for e in attempt.paper if e["q"] == question_id), None)
     if entry is None:
         raise ExamError("题目不在本试卷中。", status=404)
-    if attempt.status != AttemptStatus.STARTED:
-        raise ExamError("试卷已提交，不能再修改答案。", status=409)
-    if timezone.now() > attempt.deadline + timedelta(seconds=settings.EXAM_GRACE_SECONDS):
-        raise ExamError("考试时间已到，答案未保存。", status=409)
-    ExamAnswer.objects.update_or_create(
-        attempt=attempt, question_id=question_id, defaults={"given": to_original(entry, shown)}
-    )
+    given = to_original(entry, shown)
+    with transaction.atomic():
+        current = ExamAttempt.objects.select_for_update().filter(pk=attempt.pk).values("status", "deadline").first()
+        if current is None or current["status"] != AttemptStatus.STARTED:
+            raise ExamError("试卷已提交，不能再修改答案。", status=409)
+        now = timezone.now()
+        if now > current["deadline"] + grace():
+            raise ExamError("考试时间已到，答案未保存。", status=409)
+        # The lock above serialises this attempt's writes: update, or create the first time.
+        if not ExamAnswer.objects.filter(attempt=attempt, question_id=question_id).update(given=given, saved_at=now):
+            ExamAnswer.objects.create(attempt=attempt, question_id=question_id, given=given)
 
 
 def submit_attempt(*, attempt, auto=False, request=None) -> ExamAttempt:
-    """我要交卷 (or the deadline's automatic submission): grade once, with the answers saved so far."""
+    """我要交卷 (or the automatic submission once the time and grace are up): grade once, with every answer saved
+    so far. A 交卷 within the grace (the page's own at zero) is the learner's; one after it counts as the
+    deadline's. Safe to call twice and from the page and the beat task at once: the first grades, the rest return
+    the graded attempt."""
     from jxjy.learning.models import Enrollment, EnrollmentStatus
 
     with transaction.atomic():
@@ -312,8 +336,8 @@ def submit_attempt(*, attempt, auto=False, request=None) -> ExamAttempt:
         if attempt.status != AttemptStatus.STARTED:
             return attempt  # a second click, a second tab: graded once
         now = timezone.now()
-        late = now > attempt.deadline + timedelta(seconds=settings.EXAM_GRACE_SECONDS)
-        auto = auto or late  # a 交卷 after the grace counts as the deadline's: only answers saved in time
+        # A 交卷 after the grace counts as the deadline's: only the answers saved in time.
+        auto = auto or is_closed(attempt, now)
         attempt.status, attempt.submitted_at, attempt.auto_submitted = (
             AttemptStatus.SUBMITTED,
             min(now, attempt.deadline) if auto else now,
@@ -346,11 +370,17 @@ def submit_attempt(*, attempt, auto=False, request=None) -> ExamAttempt:
 
 
 def close_overdue_attempts() -> int:
-    """The beat task: submit every attempt whose deadline has passed, with its saved answers."""
-    overdue = ExamAttempt.objects.filter(status=AttemptStatus.STARTED, deadline__lte=timezone.now())
+    """The beat task: submit every attempt whose deadline and grace have passed, with its saved answers. Inside
+    the grace an open page may still be sending its last answers; it hands the paper in itself. One attempt
+    that cannot be graded is reported and never keeps the others open."""
+    overdue = ExamAttempt.objects.filter(status=AttemptStatus.STARTED, deadline__lt=timezone.now() - grace())
     count = 0
-    for attempt in overdue.iterator():
-        submit_attempt(attempt=attempt, auto=True)
+    for pk in list(overdue.values_list("pk", flat=True)):
+        try:
+            submit_attempt(attempt=ExamAttempt(pk=pk), auto=True)
+        except Exception:
+            logger.exception("exam attempt %s could not be closed", pk)
+            continue
         count += 1
     return count
 

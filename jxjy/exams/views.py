@@ -1,5 +1,8 @@
 """在线练习, 错题本 and 在线考试 inside a class (manual 五(一) 5–6)."""
 
+import re
+from functools import wraps
+
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,12 +10,63 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jxjy.accounts.decorators import learner_required
+from jxjy.catalog.models import Question
 from jxjy.learning.services import class_progress
 from jxjy.learning.views import class_context, learner_enrollment
+from jxjy.lib import numbers
 
 from . import services
 from .models import AttemptStatus, ExamAttempt, Practice
 from .services import ExamError, ExamInProgress
+
+LETTER = re.compile(r"[A-Za-z]")
+
+
+class BadInput(ValueError):
+    """A value from the request that is not what the page sends; `message` is for the learner."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _question_id(data) -> int:
+    """The question an answer is for: one plain number a question id can be (jxjy.lib.numbers), checked before
+    anything is looked up or stored."""
+    try:
+        return numbers.int_field(data, "question", Question._meta.pk, low=1)
+    except ValueError:
+        raise BadInput("题目编号无效。") from None
+
+
+def _practice_size(data) -> int:
+    """题量: one plain number; whether the class offers it is the service's to say."""
+    try:
+        return numbers.parse_int(numbers.one(data, "size"), 1, max(services.PRACTICE_SIZES))
+    except ValueError:
+        raise BadInput("请选择题量。") from None
+
+
+def _letters(data, name) -> str:
+    """The option letters ticked for one question: each value a single letter, at most one per letter."""
+    values = data.getlist(name)
+    if len(values) > 26 or not all(LETTER.fullmatch(value) for value in values):
+        raise BadInput("答案无效。")
+    return "".join(values)
+
+
+def _learner_json(view):
+    """learner_required for a page's script: a signed-out request gets 401 JSON (the script says so and keeps
+    its answers), not a redirect to the sign-in page that fetch would follow and take for a success."""
+    page_view = learner_required(view)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated and _wants_json(request):
+            return JsonResponse({"error": "您已退出登录，请重新登录。"}, status=401)
+        return page_view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _answers_from(post, ids) -> dict:
@@ -41,7 +95,11 @@ def practice_home(request, enrollment_id):
     if request.method == "POST":
         wrong_book = request.POST.get("wrong_book") == "1"
         try:
-            size = int(request.POST.get("size") or 0)
+            size = 0 if wrong_book else _practice_size(request.POST)
+        except BadInput as exc:
+            messages.error(request, exc.message)
+            return _practice_home(request, enrollment, status=400)
+        try:
             practice = services.start_practice(
                 enrollment=enrollment,
                 size=size,
@@ -49,10 +107,14 @@ def practice_home(request, enrollment_id):
                 show_answers=request.POST.get("show_answers") == "1",
                 actor=request.user,
             )
-        except (ValueError, ExamError) as exc:
-            messages.error(request, getattr(exc, "message", "请选择题量。"))
+        except ExamError as exc:
+            messages.error(request, exc.message)
             return redirect("exams:practice", enrollment_id=enrollment.pk)
         return redirect("exams:practice_detail", enrollment_id=enrollment.pk, practice_id=practice.pk)
+    return _practice_home(request, enrollment)
+
+
+def _practice_home(request, enrollment, status=200):
     context = class_context(request, enrollment, "practice")
     sizes = services.practice_sizes(enrollment)
     context.update(
@@ -61,7 +123,7 @@ def practice_home(request, enrollment_id):
         wrong_count=services.wrong_entries(request.user, enrollment).count(),
         exam_in_progress=services.open_exam_of(request.user),
     )
-    return render(request, "exams/practice.html", context)
+    return render(request, "exams/practice.html", context, status=status)
 
 
 @learner_required
@@ -89,7 +151,7 @@ def practice_detail(request, enrollment_id, practice_id):
     return render(request, "exams/practice_paper.html", context)
 
 
-@learner_required
+@_learner_json
 @require_POST
 def practice_reveal(request, enrollment_id, practice_id, question_id):
     """显示答案 for one question: JSON for the page's script; without script the paper's form posts here, the
@@ -182,8 +244,6 @@ def _attempt(request, enrollment, attempt_id):
 def _paper_rows(attempt, reveal: bool):
     """The paper as this attempt shows it: options in its own order, letters relabelled. `reveal` adds the
     correct answers and explanations — only ever for a submitted attempt."""
-    from jxjy.catalog.models import Question
-
     questions = Question.objects.in_bulk([e["q"] for e in attempt.paper])
     given = dict(attempt.answers.values_list("question_id", "given"))
     rows = []
@@ -234,21 +294,24 @@ def attempt_page(request, enrollment_id, attempt_id):
         return render(request, "exams/review.html", context)
     from django.utils import timezone
 
-    context["remaining"] = max(0, int((attempt.deadline - timezone.now()).total_seconds()))
+    left = max(0.0, (attempt.deadline - timezone.now()).total_seconds())
+    context.update(remaining=int(left), remaining_ms=int(left * 1000))  # ms: the page hands in on the dot
     return render(request, "exams/attempt.html", context)
 
 
-@learner_required
+@_learner_json
 @require_POST
 def attempt_answer(request, enrollment_id, attempt_id):
-    """Save one answer as it is given (the page's script calls this on every change)."""
+    """Save one answer as it is given (the page's script calls this on every change, and with its last queued
+    answers at zero): {"saved": true}, or 400 / 404 / 409 with a message the page shows."""
     enrollment = learner_enrollment(request, enrollment_id)
     attempt = get_object_or_404(ExamAttempt, pk=attempt_id, enrollment=enrollment, user=request.user)
     try:
-        question_id = int(request.POST.get("question", ""))
-        services.save_answer(attempt=attempt, question_id=question_id, shown="".join(request.POST.getlist("answer")))
-    except ValueError:
-        return JsonResponse({"error": "请求无效。"}, status=400)
+        question_id = _question_id(request.POST)
+        shown = _letters(request.POST, "answer")
+        services.save_answer(attempt=attempt, question_id=question_id, shown=shown)
+    except BadInput as exc:
+        return JsonResponse({"error": exc.message}, status=400)
     except ExamError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     return JsonResponse({"saved": True})
@@ -261,12 +324,12 @@ def attempt_save(request, enrollment_id, attempt_id):
     enrollment = learner_enrollment(request, enrollment_id)
     attempt = _attempt(request, enrollment, attempt_id)
     if attempt.status == AttemptStatus.STARTED:
-        given = _answers_from(request.POST, [e["q"] for e in attempt.paper])
         try:
+            given = {entry["q"]: _letters(request.POST, f"q{entry['q']}") for entry in attempt.paper}
             for question_id, shown in given.items():
                 if shown:
-                    services.save_answer(attempt=attempt, question_id=int(question_id), shown=shown)
-        except ExamError as exc:
+                    services.save_answer(attempt=attempt, question_id=question_id, shown=shown)
+        except (BadInput, ExamError) as exc:
             messages.error(request, exc.message)
     if request.POST.get("action") == "submit" and attempt.status == AttemptStatus.STARTED:
         return redirect("exams:submit", enrollment_id=enrollment.pk, attempt_id=attempt.pk)
@@ -275,20 +338,24 @@ def attempt_save(request, enrollment_id, attempt_id):
     return redirect("exams:attempt", enrollment_id=enrollment.pk, attempt_id=attempt.pk)
 
 
-@learner_required
+@_learner_json
 def attempt_submit(request, enrollment_id, attempt_id):
-    """我要交卷: a confirmation that lists the unanswered questions; 确认交卷 grades at once."""
+    """我要交卷: a confirmation that lists the unanswered questions; 确认交卷 grades at once. The page's script
+    posts here too when the time is up, after its last answers are saved, and gets {"result": the paper's
+    address} (the graded attempt, whoever handed it in)."""
     enrollment = learner_enrollment(request, enrollment_id)
     attempt = _attempt(request, enrollment, attempt_id)
-    if attempt.status != AttemptStatus.STARTED:
-        return redirect("exams:attempt", enrollment_id=enrollment.pk, attempt_id=attempt.pk)
-    if request.method == "POST":
+    result = reverse("exams:attempt", args=[enrollment.pk, attempt.pk])
+    if request.method == "POST" and attempt.status == AttemptStatus.STARTED:
         attempt = services.submit_attempt(attempt=attempt, request=request)
         if attempt.auto_submitted:
             messages.info(request, "考试时间已到，系统已按截止前保存的答案交卷。")
+        elif attempt.submitted_at >= attempt.deadline or request.POST.get("reason") == "time_up":
+            messages.info(request, "考试时间到，已按您保存的全部答案交卷。")
         else:
             messages.success(request, "交卷成功。")
-        return redirect("exams:attempt", enrollment_id=enrollment.pk, attempt_id=attempt.pk)
+    if attempt.status != AttemptStatus.STARTED:
+        return JsonResponse({"result": result}) if _wants_json(request) else redirect(result)
     rows = _paper_rows(attempt, reveal=False)
     context = class_context(request, enrollment, "exam")
     context.update(attempt=attempt, unanswered=[r["number"] for r in rows if not r["given"]], total=len(rows))

@@ -17,10 +17,11 @@ INVITED_TEXT = (
 )
 
 
-@shared_task
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def notify_invited_learners(learner_ids, year) -> int:
     """A notice without secrets and without anything the contact typed (a "unit name" typed by anyone must not reach
-    a colleague's phone). At most one a day per learner, however often and by whomever they are listed."""
+    a colleague's phone). At most one a day per learner, however often and by whomever they are listed: a run that
+    died half-way through a long list and is run again notifies only those not yet notified."""
     sent = 0
     for learner in User.objects.filter(pk__in=learner_ids, mobile_index__isnull=False).exclude(mobile_index=""):
         if not cache.add(f"unit-invite-sms:{learner.pk}", 1, 24 * 3600):

@@ -18,6 +18,7 @@ compare-and-set, written to PostgreSQL in batches and at the moments that matter
 
 import logging
 import random
+import re
 import time
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,6 +32,7 @@ from jxjy.credits.services import post_entry
 from jxjy.exams.models import WrongSource
 from jxjy.exams.services import record_wrong
 from jxjy.lib.intervals import add_interval, covered
+from jxjy.lib.numbers import field_range
 from jxjy.lib.throttled_logging import ThrottledLogger
 
 from . import playstate
@@ -47,6 +49,15 @@ def log_anomaly(kind: str, *, user_id: int, session_id: str, **numbers) -> None:
     details = " ".join(f"{key}={value}" for key, value in numbers.items())
     anomalies.warning(f"{kind}:{user_id}", "heartbeat anomaly %s user=%s session=%s %s", kind, user_id,
                       session_id[:8], details)  # fmt: skip
+
+
+# The heartbeat's numbers: seq fits the session row's column; a position is inside the video, give or take a
+# browser's idea of its length (which may differ a little from the probed one; a little past the end is clamped).
+SEQ_RANGE = (1, field_range(PlaybackSession._meta.get_field("last_seq"))[1])
+POSITION_LIMIT = 24 * 3600.0  # no courseware is a day long: the bound before the state (and its length) is read
+POSITION_SLACK = 10.0
+INVALID_BEAT = "学习记录有误，请刷新页面后继续学习。"
+ANSWER = re.compile(r"[A-Za-z,]{0,26}")  # option letters (多选: several); nothing else is ever an answer
 
 
 def _checkpoints_for(progress, courseware):
@@ -97,7 +108,7 @@ def start_playback(*, user, enrollment: Enrollment, courseware) -> dict:
         while True:
             raw, old = playstate.store().get(user.pk)
             if old:
-                playstate.persist([old])  # the previous playback's unwritten time, before it is replaced
+                playstate.write_replaced(user.pk, old)  # the previous playback's unwritten time, before it goes
                 progress.refresh_from_db()
             state = playstate.state_for(session, progress, progress.checkpoints.filter(answered_at__isnull=True))
             state["lp"] = progress.position
@@ -182,7 +193,8 @@ def _begin_study(enrollment_id: int) -> bool:
 
 
 def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: bool) -> tuple[int, dict]:
-    """Judge one heartbeat; returns (HTTP status, reply). Two Redis round trips and, as a rule, no SQL."""
+    """Judge one heartbeat; returns (HTTP status, reply). Two Redis round trips and, as a rule, no SQL. `seq` and
+    `position` are already range-checked by the view; here the position is checked against the video's length."""
     store = playstate.store()
     session_id = str(session_id)
     for _ in range(8):  # compare-and-set: a concurrent change (a copy of this heartbeat, a new tab) wins
@@ -194,6 +206,9 @@ def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: b
                 log_anomaly("superseded", user_id=user_id, session_id=session_id, seq=seq)
                 return 409, {"superseded": True, "error": "您已在其他页面或设备上播放课程，此处已暂停计时。"}
             return 404, {"error": "播放会话不存在，请刷新页面。"}
+        if position > state["d"] + POSITION_SLACK:
+            log_anomaly("past_the_end", user_id=user_id, session_id=session_id, seq=seq, position=round(position))
+            return 400, {"error": INVALID_BEAT}
         if seq <= state["seq"]:
             log_anomaly("replayed", user_id=user_id, session_id=session_id, seq=seq, last=state["seq"])
             return 200, {"accepted": False, "credited": 0}
@@ -204,7 +219,7 @@ def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: b
             return 410, {"error": "该班级已退款，不能继续学习。"}
         if credited and first_credit:
             state["opened"] = False
-        if store.cas(user_id, raw, state):
+        if written := store.cas(user_id, raw, state):
             break
     else:
         return 503, {"error": "服务器繁忙，正在重试。"}
@@ -214,8 +229,7 @@ def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: b
         log_anomaly("ahead_of_clock", user_id=user_id, session_id=session_id, seq=seq, claimed=round(claimed, 1),
                     wall=round(wall, 1), credited=round(credited, 1))  # fmt: skip
     if (state["fin"] and not was_finished) or (credited and first_credit) or not playing:
-        store.take_dirty(user_id)
-        playstate.persist([state])  # the moments that matter are written at once
+        playstate.write_now(user_id, written, state)  # the moments that matter are written at once
     gates = state["gates"]
     reached = bool(gates) and gates[0][1] <= min(position, state["d"]) + 0.5
     return 200, {

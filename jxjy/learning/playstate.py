@@ -11,19 +11,38 @@ If Redis loses the value (a crash, a flush), the state is rebuilt from PostgreSQ
 behind: a crash costs at most one heartbeat's credit per learner. Writes to PostgreSQL never go backwards:
 each progress carries a version and an older state never overwrites a newer row.
 
+The path to the ledger is crash-ordered (issue 13): a learner leaves the pending-write ("dirty") set only after
+their state is committed, and only if it is still the value written; each learner's progress row, session row and
+ledger posting commit together. A flush that dies halfway (the database gone, the process killed) has committed
+nothing of the batch it was writing, and everyone in it is still dirty. One learner's state that PostgreSQL refuses
+never blocks the others: the batch is written again one learner per savepoint, and the bad one is set aside.
+
 Without REDIS_URL (development, the SQLite test run) the same logic runs against an in-process store; a
 deploy check refuses that in production, where several processes must share one state.
 """
 
 import json
+import logging
 import threading
 import uuid
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
-# --- Stores: get the raw value and its decoded state; compare-and-set; the dirty set ----------------------
+from jxjy.lib.throttled_logging import ThrottledLogger
+
+# A learner's state set aside is reported once (per learner, every ten minutes at most, across all workers).
+held_log = ThrottledLogger(logging.getLogger(__name__), interval=600)
+
+# --- Stores: the learner's raw value and its decoded state; compare-and-set; the pending sets --------------------
+#
+# A learner is "dirty" from the heartbeat that changed their state until that very state is committed to PostgreSQL:
+# the flush reads the dirty set without taking anything off it, writes, and only then takes off those whose value
+# is still the one written (`clean`): a learner who beat again meanwhile stays dirty, and a write that failed (the
+# database down, the process killed) leaves everyone dirty for the next flush. A state PostgreSQL refuses (a bad
+# value) is moved to the "held" set (`hold`): reported once, tried again on its own by every flush, and out of the
+# way of everyone else's batch.
 
 _CAS = """
 local current = redis.call('GET', KEYS[1])
@@ -35,6 +54,49 @@ end
 return 0
 """
 
+# KEYS: dirty, held, then one state key per learner; ARGV: (user id, raw value written) per learner.
+_CLEAN = """
+local done = 0
+for i = 3, #KEYS do
+  local uid, raw = ARGV[2 * i - 5], ARGV[2 * i - 4]
+  local current = redis.call('GET', KEYS[i])
+  if (raw == '' and not current) or current == raw then
+    done = done + redis.call('SREM', KEYS[1], uid) + redis.call('SREM', KEYS[2], uid)
+  end
+end
+return done
+"""
+
+_HOLD = """
+for i = 3, #KEYS do
+  local uid, raw = ARGV[2 * i - 5], ARGV[2 * i - 4]
+  if redis.call('GET', KEYS[i]) == raw then
+    redis.call('SREM', KEYS[1], uid)
+    redis.call('SADD', KEYS[2], uid)
+  end
+end
+return 0
+"""
+
+# KEYS: dirty, the learner's state key; ARGV: user id. The raw value if the learner is dirty ('' if it expired).
+_GET_IF_DIRTY = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
+  return redis.call('GET', KEYS[2]) or ''
+end
+return false
+"""
+
+
+def _decode(raw: str) -> dict | None:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:  # not ours: written by something else, it is held like any state PostgreSQL refuses
+        return None
+
+
+def _dump(state: dict) -> str:
+    return json.dumps(state, separators=(",", ":"))
+
 
 class RedisStore:
     def __init__(self, url: str, prefix: str):
@@ -43,7 +105,11 @@ class RedisStore:
         self.client = redis.Redis.from_url(url)
         self.prefix = prefix
         self.dirty_key = f"{prefix}dirty"
+        self.held_key = f"{prefix}held"
         self._cas = self.client.register_script(_CAS)
+        self._clean = self.client.register_script(_CLEAN)
+        self._hold = self.client.register_script(_HOLD)
+        self._get_if_dirty = self.client.register_script(_GET_IF_DIRTY)
 
     def key(self, user_id: int) -> str:
         return f"{self.prefix}u:{user_id}"
@@ -52,21 +118,55 @@ class RedisStore:
         raw = self.client.get(self.key(user_id))
         return (raw.decode(), json.loads(raw)) if raw else ("", None)
 
-    def get_many(self, user_ids: list) -> list[dict]:
+    def get_many(self, user_ids: list) -> list[tuple[int, str, dict | None]]:
+        """(user id, raw value, state) of each learner; '' and None for a value that expired."""
         if not user_ids:
             return []
-        return [json.loads(raw) for raw in self.client.mget([self.key(u) for u in user_ids]) if raw]
+        raws = [raw.decode() if raw else "" for raw in self.client.mget([self.key(u) for u in user_ids])]
+        return [(u, raw, _decode(raw)) for u, raw in zip(user_ids, raws, strict=True)]
 
-    def cas(self, user_id: int, old_raw: str, state: dict) -> bool:
-        """Store `state` if the value is still `old_raw` ('' = absent), and mark the learner dirty."""
-        args = [old_raw, json.dumps(state, separators=(",", ":")), settings.HEARTBEAT_STATE_TTL, user_id]
-        return bool(self._cas(keys=[self.key(user_id), self.dirty_key], args=args))
+    def get_if_dirty(self, user_id: int) -> str | None:
+        """The learner's raw value if they are dirty ('' if it expired), else None: one round trip."""
+        raw = self._get_if_dirty(keys=[self.dirty_key, self.key(user_id)], args=[user_id])
+        return None if raw is None else raw.decode()
 
-    def pop_dirty(self, count: int) -> list[int]:
-        return [int(x) for x in self.client.spop(self.dirty_key, count) or []]
+    def cas(self, user_id: int, old_raw: str, state: dict) -> str:
+        """Store `state` if the value is still `old_raw` ('' = absent), and mark the learner dirty; returns the
+        raw value stored ('' if the value had changed)."""
+        raw = _dump(state)
+        args = [old_raw, raw, settings.HEARTBEAT_STATE_TTL, user_id]
+        return raw if self._cas(keys=[self.key(user_id), self.dirty_key], args=args) else ""
 
-    def take_dirty(self, user_id: int) -> bool:
-        return bool(self.client.srem(self.dirty_key, user_id))
+    def scan(self, which: str, count: int):
+        """The dirty (or held) learners in lists of about `count`, each at most once; nobody is taken off."""
+        key = self.held_key if which == "held" else self.dirty_key
+        seen, chunk = set(), []
+        for member in self.client.sscan_iter(key, count=count):
+            user_id = int(member)
+            if user_id not in seen:
+                seen.add(user_id)
+                chunk.append(user_id)
+            if len(chunk) >= count:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def clean(self, written: list[tuple[int, str]]) -> int:
+        """Take learners off the dirty and held sets whose value is still the raw value written."""
+        if not written:
+            return 0
+        keys = [self.dirty_key, self.held_key, *(self.key(u) for u, _ in written)]
+        return self._clean(keys=keys, args=[x for pair in written for x in pair])
+
+    def hold(self, refused: list[tuple[int, str]]) -> None:
+        """Move learners whose value PostgreSQL refused from the dirty set to the held set (if it is unchanged)."""
+        if refused:
+            keys = [self.dirty_key, self.held_key, *(self.key(u) for u, _ in refused)]
+            self._hold(keys=keys, args=[x for pair in refused for x in pair])
+
+    def held_ids(self) -> set[int]:
+        return {int(x) for x in self.client.smembers(self.held_key)}
 
     def clear(self):
         keys = list(self.client.scan_iter(match=f"{self.prefix}*", count=1000))
@@ -81,38 +181,60 @@ class LocalStore:
         self.lock = threading.Lock()
         self.values: dict[int, str] = {}
         self.dirty: set[int] = set()
+        self.held: set[int] = set()
 
     def get(self, user_id):
         raw = self.values.get(user_id, "")
         return raw, (json.loads(raw) if raw else None)
 
     def get_many(self, user_ids):
-        return [json.loads(self.values[u]) for u in user_ids if u in self.values]
+        with self.lock:
+            return [(u, self.values.get(u, ""), _decode(self.values.get(u, ""))) for u in user_ids]
+
+    def get_if_dirty(self, user_id):
+        with self.lock:
+            return self.values.get(user_id, "") if user_id in self.dirty else None
 
     def cas(self, user_id, old_raw, state):
         with self.lock:
             if self.values.get(user_id, "") != old_raw:
-                return False
-            self.values[user_id] = json.dumps(state, separators=(",", ":"))
+                return ""
+            self.values[user_id] = raw = _dump(state)
             self.dirty.add(user_id)
-            return True
+            return raw
 
-    def pop_dirty(self, count):
+    def scan(self, which, count):
         with self.lock:
-            taken = list(self.dirty)[:count]
-            self.dirty.difference_update(taken)
-            return taken
+            members = sorted(self.held if which == "held" else self.dirty)
+        for i in range(0, len(members), count):
+            yield members[i : i + count]
 
-    def take_dirty(self, user_id):
+    def clean(self, written):
+        done = 0
         with self.lock:
-            present = user_id in self.dirty
-            self.dirty.discard(user_id)
-            return present
+            for user_id, raw in written:
+                if self.values.get(user_id, "") == raw:
+                    done += (user_id in self.dirty) + (user_id in self.held)
+                    self.dirty.discard(user_id)
+                    self.held.discard(user_id)
+        return done
+
+    def hold(self, refused):
+        with self.lock:
+            for user_id, raw in refused:
+                if self.values.get(user_id, "") == raw:
+                    self.dirty.discard(user_id)
+                    self.held.add(user_id)
+
+    def held_ids(self):
+        with self.lock:
+            return set(self.held)
 
     def clear(self):
         with self.lock:
             self.values.clear()
             self.dirty.clear()
+            self.held.clear()
 
 
 _store = None
@@ -239,19 +361,99 @@ def persist(states: list[dict]) -> None:
                     post_courseware_hours(CoursewareProgress.objects.get(pk=pid))
 
 
+# --- Flushing: crash-ordered, learner by learner when one is bad ------------------------------------------------
+
+# The database is unreachable (down, restarting, the connection killed, a lock or statement timeout): nobody's write
+# can succeed now, so the flush stops and everyone stays dirty for the next one.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def _write_one(state: dict | None) -> Exception | None:
+    """Write one learner's state in a transaction of its own (a savepoint inside an outer one); returns the error if
+    this state cannot be written (it is rolled back alone), raises if the database is unavailable."""
+    try:
+        with transaction.atomic():
+            persist([state])
+    except DATABASE_UNAVAILABLE:
+        raise
+    except Exception as exc:  # any fault of this one state (a value out of range, a state of another shape)
+        return exc
+    return None
+
+
+def _report(user_id: int, error: Exception) -> None:
+    held_log.warning(f"held:{user_id}", "playback state set aside user=%s: %s: %s (kept in the store, retried by "
+                     "every flush)", user_id, type(error).__name__, str(error)[:200])  # fmt: skip
+
+
+def _write(entries: list, *, retry: bool = False) -> int:
+    """Write a batch of (user id, raw, state): all in one transaction, or — if that fails for any reason but an
+    unavailable database — each in a savepoint of its own, so a bad one is held and the good ones commit. Only
+    then are the written learners taken off the pending sets (if their value is still the one written)."""
+    gone = [(user_id, raw) for user_id, raw, _ in entries if not raw]  # expired: nothing left to write
+    entries = [entry for entry in entries if entry[1]]
+    if not entries:
+        store().clean(gone)
+        return 0
+    if not retry:
+        try:
+            with transaction.atomic():
+                persist([state for _, _, state in entries])
+        except DATABASE_UNAVAILABLE:
+            raise
+        except Exception:  # noqa: S110 - some state in the batch is bad: find it, one learner at a time
+            pass
+        else:
+            store().clean(gone + [(user_id, raw) for user_id, raw, _ in entries])
+            return len(entries)
+    written, refused = [], []
+    with transaction.atomic():
+        for user_id, raw, state in entries:
+            error = _write_one(state)
+            if error is None:
+                written.append((user_id, raw))
+            else:
+                refused.append((user_id, raw))
+                if not retry:
+                    _report(user_id, error)
+    store().clean(gone + written)
+    store().hold(refused)
+    return len(written)
+
+
 def flush(batch: int = 500) -> int:
-    """Write every dirty learner's state to PostgreSQL; returns how many were written (the beat task)."""
+    """Write every dirty learner's state to PostgreSQL; returns how many were written (the beat task). Learners
+    set aside earlier are tried again first, each on its own. Must run outside a transaction: a learner is taken
+    off the pending set as soon as the batch holding them has committed."""
     written = 0
-    while user_ids := store().pop_dirty(batch):
-        states = store().get_many(user_ids)
-        persist(states)
-        written += len(states)
+    for which in ("held", "dirty"):
+        for user_ids in store().scan(which, batch):
+            written += _write(store().get_many(user_ids), retry=which == "held")
     return written
 
 
 def flush_user(user_id: int) -> None:
-    """Before a page shows this learner's progress: write their state if it has unwritten changes."""
-    if store().take_dirty(user_id):
-        raw, state = store().get(user_id)
-        if state:
-            persist([state])
+    """Before a page shows this learner's progress: write their state if it has unwritten changes. A state that
+    cannot be written is set aside (the page still shows what PostgreSQL has); an unavailable database raises."""
+    raw = store().get_if_dirty(user_id)
+    if raw is not None:
+        _write([(user_id, raw, _decode(raw))])
+
+
+def write_now(user_id: int, raw: str, state: dict) -> None:
+    """The moments that matter (a pause, a finish, the first credit of a class): write this state at once and take
+    the learner off the pending set if nothing changed meanwhile. If the database is unavailable the learner
+    simply stays dirty: the flush writes them later, nothing is lost."""
+    try:
+        _write([(user_id, raw, state)])
+    except DATABASE_UNAVAILABLE as exc:
+        held_log.warning("unavailable", "playback state left for the flush: database unavailable: %s: %s",
+                         type(exc).__name__, str(exc)[:200])  # fmt: skip
+
+
+def write_replaced(user_id: int, state: dict) -> None:
+    """Write the state a new playback replaces (its unwritten time), inside the caller's transaction. One that
+    cannot be written is reported and goes with the playback it belonged to; the new playback starts either way."""
+    error = _write_one(state)
+    if error is not None:
+        _report(user_id, error)

@@ -1,18 +1,21 @@
-import math
+import logging
 import uuid
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from ranged_response import RangedFileResponse
 
 from jxjy.accounts.decorators import learner_required
-from jxjy.catalog.models import Courseware
+from jxjy.catalog.models import Course, Courseware
+from jxjy.lib import numbers
 
 from . import heartbeat, playstate, services
 from .models import CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus
 from .services import LearningError
+
+logger = logging.getLogger(__name__)
 
 
 @learner_required
@@ -58,14 +61,12 @@ def playback_beat(request):
     if not request.user.is_authenticated:
         return JsonResponse({"error": "登录已过期，请重新登录。"}, status=401)
     data = request.POST  # form data: sendBeacon cannot set headers, so the CSRF token rides in the body
-    try:
-        session_id = uuid.UUID(data.get("session", ""))
-        seq = int(data.get("seq", ""))
-        position = float(data.get("position", ""))
-    except (ValueError, TypeError):
-        return JsonResponse({"error": "请求无效。"}, status=400)
-    if not math.isfinite(position) or seq < 1:
-        return JsonResponse({"error": "请求无效。"}, status=400)
+    try:  # every number range-checked before it is used or stored (one beyond a column's range stops the flush)
+        session_id = uuid.UUID(numbers.one(data, "session"))
+        seq = numbers.parse_int(numbers.one(data, "seq"), *heartbeat.SEQ_RANGE)
+        position = numbers.parse_float(numbers.one(data, "position"), 0.0, heartbeat.POSITION_LIMIT)
+    except ValueError:
+        return JsonResponse({"error": heartbeat.INVALID_BEAT}, status=400)
     status, reply = heartbeat.heartbeat(
         user_id=request.user.pk, session_id=session_id, seq=seq, position=position, playing=data.get("playing") == "1"
     )
@@ -75,7 +76,10 @@ def playback_beat(request):
 @learner_required
 @require_POST
 def checkpoint_answer(request, checkpoint_id):
-    answer = "".join(request.POST.getlist("answer"))
+    answers = request.POST.getlist("answer")
+    answer = "".join(answers)
+    if len(answers) > 26 or not heartbeat.ANSWER.fullmatch(answer):
+        return JsonResponse({"error": "请从选项中选择答案。"}, status=400)
     try:
         reply = heartbeat.answer_checkpoint(user=request.user, checkpoint_id=checkpoint_id, answer=answer)
     except LearningError as exc:
@@ -96,9 +100,16 @@ def courseware_video(request, enrollment_id, courseware_id):
         chapter__course__in=CourseSelection.objects.filter(enrollment=enrollment).values("course"),
     )
     storage = courseware.video.storage
+    if not courseware.video:
+        raise Http404("课件视频尚未上传")
     if not getattr(storage, "location", None):  # object storage: a short-lived signed URL
         return redirect(storage.url(courseware.video.name))
-    response = RangedFileResponse(request, storage.open(courseware.video.name), content_type="video/mp4")
+    try:
+        video = storage.open(courseware.video.name)
+    except FileNotFoundError:  # the file went missing on disk: the content editor must upload it again
+        logger.error("courseware %s: video file %s is missing", courseware.pk, courseware.video.name)
+        raise Http404("课件视频文件不存在") from None
+    response = RangedFileResponse(request, video, content_type="video/mp4")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -143,7 +154,7 @@ def class_select(request, enrollment_id):
     enrollment = learner_enrollment(request, enrollment_id)
     if request.method == "POST":
         try:
-            ids = [int(x) for x in request.POST.getlist("courses")]
+            ids = numbers.int_list(request.POST, "courses", Course._meta.pk)
             services.select_courses(enrollment=enrollment, course_ids=ids, actor=request.user)
         except ValueError:
             messages.error(request, "选课参数无效。")

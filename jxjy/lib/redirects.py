@@ -12,7 +12,22 @@ def safe_next(request, default: str = "") -> str:
     return default
 
 
+# Longer than any path of ours with its query: a longer one only makes a huge Location header.
+MAX_NEXT_LENGTH = 2000
+
+
 def is_safe(request, target) -> bool:
-    return bool(target) and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    """A path on this site, exactly as given: starts with one "/" (so `redirect()` never takes it for a view name
+    such as "abc" or "orders:list", and a leading space or tab never hides "https://elsewhere"), holds nothing a
+    browser would strip or a header cannot carry, and is of a sane length."""
+    return (
+        isinstance(target, str)
+        and 0 < len(target) <= MAX_NEXT_LENGTH
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and target.isprintable()
+        and not any(char.isspace() for char in target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     )

@@ -48,7 +48,8 @@ def login_view(request):
     """工作人员登录: username, password and the image captcha; the second factor follows."""
     if _is_staff(request.user):
         return redirect(_next(request))
-    form = StaffLoginForm(request.POST or None)
+    # Bound on every POST, even an empty one: the rate limit below adds its error to it.
+    form = StaffLoginForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if not ratelimit.hit(f"login-ip:{client_ip(request)}", settings.LOGIN_RATE_PER_IP_MINUTE, 60):

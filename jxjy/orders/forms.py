@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -95,9 +97,12 @@ class ClassFilterForm(forms.Form):
         self.fields["grade"].choices = [("", "全部等级"), *grades]
 
 
+# A class id as a page sends it: ASCII digits (int() also takes "١" or "-1"), no larger than a database integer.
+CLASS_ID = re.compile(r"[0-9]{1,9}")
+
+
 def validate_class_ids(raw) -> list[int]:
-    try:
-        ids = [int(x) for x in raw if str(x).strip()]
-    except (TypeError, ValueError):
-        raise ValidationError("班级参数无效。") from None
-    return ids
+    texts = [str(x).strip() for x in raw if str(x).strip()]
+    if not all(CLASS_ID.fullmatch(text) for text in texts):
+        raise ValidationError("班级参数无效。")
+    return [int(text) for text in texts]

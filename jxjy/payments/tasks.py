@@ -15,10 +15,11 @@ def query_pending_payments():
     return services.query_pending_payments()
 
 
-@shared_task(bind=True, max_retries=8, default_retry_delay=10)
+@shared_task(bind=True, max_retries=8, default_retry_delay=10, acks_late=True, reject_on_worker_lost=True)
 def process_notification(self, note_id):
     """The queued part of a verified notification: pay the order, open its classes. Retried on a database error;
-    if it still fails, the payment stays pending and query_pending_payments settles it."""
+    if it still fails, the payment stays pending and query_pending_payments settles it. Acknowledged when done, so a
+    worker that dies half-way hands it to another (processing a notification twice pays once)."""
     try:
         return services.process_notification(note_id)
     except DatabaseError as exc:

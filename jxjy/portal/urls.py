@@ -11,6 +11,7 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("a11y/", views.toggle_a11y, name="a11y"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     # Pages that name no icon (the admin's) make browsers ask for /favicon.ico.
     path("favicon.ico", views.favicon),
 ]

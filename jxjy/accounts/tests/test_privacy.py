@@ -308,8 +308,10 @@ def test_req_30_learner_pages_with_personal_information_are_never_cached(signed_
 
 
 def test_req_30_no_personal_data_in_browser_storage():
-    """Scripts keep only harmless flags in the browser's storage (today: the tour's 'seen' mark)."""
-    allowed_keys = {"KEY"}  # tour.js: const KEY = "jxjy-tour-seen"
+    """Scripts keep only harmless values in the browser's storage: the tour's 'seen' mark, and the exam page's
+    queue of answers not yet saved (question ids and option letters of the open attempt, in the tab's
+    sessionStorage: gone when the tab closes, removed as soon as the server has them; no name, no number)."""
+    allowed_keys = {"KEY", "storeKey"}  # tour.js: const KEY = "jxjy-tour-seen"; exam.js: the attempt's queue
     scripts = list((REPO / "jxjy" / "static" / "js").glob("*.js"))
     assert scripts
     for script in scripts:
@@ -318,6 +320,9 @@ def test_req_30_no_personal_data_in_browser_storage():
         for key in re.findall(r"(?:localStorage|sessionStorage)\.setItem\(\s*([^,]+),", text):
             assert key.strip() in allowed_keys, f"{script.name} stores {key} in the browser"
     assert 'const KEY = "jxjy-tour-seen"' in (REPO / "jxjy" / "static" / "js" / "tour.js").read_text()
+    exam = (REPO / "jxjy" / "static" / "js" / "exam.js").read_text()
+    assert "const storeKey = `jxjy-exam-queue-${root.dataset.attempt}`;" in exam
+    assert "localStorage" not in exam  # the queue never outlives the tab
 
 
 def test_req_30_download_leaves_nothing_on_disk(signed_in, settings, tmp_path):

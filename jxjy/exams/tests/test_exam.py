@@ -150,11 +150,12 @@ def test_req_45_a_submission_after_deadline_plus_30_s_is_refused(ready, alice):
 
 
 def test_automatic_submission_at_the_deadline(ready, alice):
+    """…once the 30 s grace for an open page is over too (test_grace.py has the seconds around it)."""
     with freeze_time("2026-11-02 09:00:00") as clock:
         client = client_for(alice)
         attempt = enter(client, ready)
         answer_all(client, attempt, count=15)
-        clock.tick(timedelta(minutes=30))
+        clock.tick(timedelta(minutes=30, seconds=31))
         assert close_overdue_attempts.apply().get() == 1
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.GRADED and attempt.auto_submitted and attempt.score == 75

@@ -6,6 +6,7 @@ import pytest
 
 from jxjy.catalog.models import Category, Chapter, Course, Courseware
 from jxjy.learning.models import Enrollment
+from jxjy.learning.services import class_courses
 from jxjy.orders import services as orders
 from jxjy.orders.models import OrderStatus
 
@@ -25,7 +26,16 @@ def setup(alice, catalog):
     order = orders.place_order(user=alice, class_ids=[training_class.pk], invoice={"invoice_type": "none"})
     orders.transition(order, OrderStatus.PAID)
     enrollment = Enrollment.objects.get(user=alice)
-    from jxjy.learning.services import class_courses
-
     class_courses(enrollment)  # assigns the public course
     return {"enrollment": enrollment, "courseware": courseware, "course": course, "user": alice}
+
+
+@pytest.fixture
+def second(setup, bob):
+    """bob, in the same class as alice, with the same public course."""
+    training_class = setup["enrollment"].training_class
+    order = orders.place_order(user=bob, class_ids=[training_class.pk], invoice={"invoice_type": "none"})
+    orders.transition(order, OrderStatus.PAID)
+    enrollment = Enrollment.objects.get(user=bob)
+    class_courses(enrollment)
+    return {**setup, "enrollment": enrollment, "user": bob}

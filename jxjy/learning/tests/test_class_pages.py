@@ -141,6 +141,16 @@ def test_video_is_served_with_ranges_to_the_enrolled_learner_only(learner, clien
     assert other.get(reverse("learning:class_home", args=[enrollment.pk])).status_code == 404
 
 
+def test_a_video_whose_file_is_gone_is_a_404_not_a_500(learner, klass, caplog):
+    enrollment, courseware = klass["enrollment"], klass["public_cw"]
+    url = reverse("learning:video", args=[enrollment.pk, courseware.pk])
+    courseware.video.storage.delete(courseware.video.name)
+    assert learner.get(url).status_code == 404
+    assert f"courseware {courseware.pk}: video file" in caplog.text  # the operator hears of it
+    type(courseware).objects.filter(pk=courseware.pk).update(video="")
+    assert learner.get(url).status_code == 404
+
+
 def test_switch_class_without_script(learner, klass):
     target = reverse("learning:class_home", args=[klass["enrollment"].pk])
     assert learner.get(reverse("learning:center"), {"to": target}).url == target

@@ -20,6 +20,7 @@ import binascii
 import datetime
 import json
 import logging
+import re
 import secrets
 import time
 import urllib.error
@@ -54,6 +55,7 @@ AUTH_SCHEMA = "WECHATPAY2-SHA256-RSA2048"
 USER_AGENT = "jxjy-payments/1.0"
 TIMEOUT_SECONDS = 10
 MAX_CLOCK_SKEW_SECONDS = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds as the gateway sends them
 DESCRIPTION_MAX_BYTES = 127
 REASON_MAX_CHARS = 80
 BEIJING = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
@@ -199,7 +201,8 @@ class WechatPayProvider(SettingsConfiguredProvider):
         if serial != config["platform_serial"]:
             logger.warning("WeChat Pay %s names an unknown Wechatpay-Serial", what)
             raise VerificationError(f"微信支付{what}的平台证书序列号不符")
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+        # "²" or "٣" pass str.isdigit() yet int() refuses them: ASCII digits only, and no longer than a real one.
+        if not _TIMESTAMP.fullmatch(timestamp) or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
             raise VerificationError(f"微信支付{what}的时间戳超出允许范围")
         if not rsa_sha256_verify(config["platform_key"], reply_message(timestamp, nonce, body), signature):
             logger.warning("WeChat Pay %s signature mismatch", what)

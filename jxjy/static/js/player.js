@@ -18,6 +18,13 @@ let stopped = false; // superseded or signed out: no more heartbeats
 let timer = null;
 const queue = [];
 let sending = false;
+let retries = 0; // failed sends of the beat at the head of the queue
+
+// 2, 4, 8 then every 15 s (the server's Retry-After): well inside the 60 s a late heartbeat may still bank.
+function retryDelay() {
+  retries += 1;
+  return Math.min(2000 * 2 ** (retries - 1), 15000);
+}
 
 function say(text) {
   statusEl.textContent = text;
@@ -52,13 +59,18 @@ async function flush() {
         headers: { Accept: "application/json" },
       });
     } catch (error) {
-      say("网络不稳定，正在重试…（已学的时间不会丢失）");
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      continue; // keep it at the head of the queue
+      response = null; // no answer at all: the network
     }
-    if (response.status >= 500) {
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      continue; // the server was busy: send it again
+    if (!response || response.status >= 500) {
+      // The network is down or the server is busy (503 during an outage, 502 while it restarts): keep the beat
+      // at the head of the queue and send it again, waiting longer each time.
+      say("网络不稳定，正在重试…（已学的时间不会丢失）");
+      await new Promise((resolve) => setTimeout(resolve, retryDelay()));
+      continue;
+    }
+    if (retries) {
+      retries = 0;
+      say(video.paused ? "已暂停，暂停期间不计时。" : "正在计时学习中…");
     }
     queue.shift();
     if (response.status === 409) {

@@ -45,6 +45,26 @@ async function reveal(button) {
     return;
   }
   const reply = await response.json().catch(() => ({}));
+  if (response.status === 401) {
+    // Signed out (idle too long): say so plainly; the answers ticked on this page stay as they are.
+    say("您已退出登录，请重新登录后再看答案。");
+    const link = document.createElement("a");
+    link.href = form.dataset.loginUrl;
+    link.textContent = "重新登录";
+    statusEl.append(" ", link);
+    button.disabled = false;
+    return;
+  }
+  if (response.status >= 500) {
+    say("服务器暂时忙，请稍后再点“显示答案”。");
+    button.disabled = false;
+    return;
+  }
+  if (response.ok && typeof reply.answer !== "string") {
+    say("暂时无法显示答案，请刷新页面。");
+    button.disabled = false;
+    return;
+  }
   if (!response.ok) {
     say(reply.error || "暂时无法显示答案，请刷新页面。");
     if (reply.exam) {
