@@ -89,7 +89,7 @@ def pages_for(learner: Learner) -> list[tuple[str, str]]:
         ("GET /study/<e>/courses/ 在线学习", f"/study/{e}/courses/"),
         ("GET /study/<e>/play/<c>/ 播放页", f"/study/{e}/play/{c}/"),
         ("GET /orders/ 我的订单", "/orders/"),
-        ("GET /certificates/archive/ 学习记录", "/certificates/archive/"),
+        ("GET /certificates/archive/ 继续教育档案", "/certificates/archive/"),
     ]
 
 

@@ -7,7 +7,7 @@ port (or --redis-url), a throw-away PostgreSQL database on 127.0.0.1:5432 (creat
 gunicorn with deploy/gunicorn.conf.py (2 sync workers, DEBUG=0, a free port on 127.0.0.1), a Celery worker and
 beat (the 10-s playback flush). N signed-in learners (set up through the ORM and the services) each play a video
 at 1× and send an honest heartbeat every HEARTBEAT_INTERVAL seconds (every beat creditable), while learner pages
-(学员中心, 班级首页, 在线学习, the player page, 我的订单, 继续教育档案 as the 学习记录) are requested between them; the
+(学员中心, 班级首页, 在线学习, the player page, 我的订单, 继续教育档案) are requested between them; the
 total is a fixed arrival rate (open model, bench/steady_client.py): requests are sent when due, answered or not.
 
 Reports every error (any answer outside 2xx/3xx, any request without an answer), p50/p99 per kind of request,
