@@ -35,9 +35,9 @@ RECORD_JS = """
 
 
 @pytest.fixture
-def phone(browser, live_server):
-    """A 360-px phone, zh-CN; the refused autosave's 503 is the one console error expected."""
-    yield from browsing_session(browser, "phone", live_server, expected_error="503")
+def browsing(browser, live_server, viewport):
+    """A 360-px phone (and a desktop), zh-CN; the refused autosave's 503 is the one console error expected."""
+    yield from browsing_session(browser, viewport, live_server, expected_error="503")
 
 
 @pytest.fixture
@@ -47,14 +47,14 @@ def ready(alice):
     return enroll(alice, make_catalog()[(2026, "L4")])
 
 
-def test_an_answer_queued_at_zero_is_sent_then_the_paper_is_handed_in(phone, ready):
+def test_an_answer_queued_at_zero_is_sent_then_the_paper_is_handed_in(browsing, ready):
     from jxjy.catalog.models import Question
     from jxjy.exams import services
     from jxjy.exams.models import AttemptStatus, ExamAnswer, ExamAttempt
 
-    page = phone.page
+    page = browsing.page
     page.add_init_script("localStorage.setItem('jxjy-tour-seen', '1')")
-    log_in(phone, ready.user, "grace-01-login")
+    log_in(browsing, ready.user, "grace-01-login")
     attempt = services.start_attempt(enrollment=ready)
     ExamAttempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(seconds=SECONDS_LEFT))
     attempt.refresh_from_db()
@@ -81,7 +81,7 @@ def test_an_answer_queued_at_zero_is_sent_then_the_paper_is_handed_in(phone, rea
     page.evaluate(RECORD_JS)
     countdown = page.locator("[data-countdown]")
     expect(countdown).to_have_text(re.compile(r"^0:0[1-6]$"))
-    phone.snap("grace-02-paper")
+    browsing.snap("grace-02-paper")
 
     # Answer the first question right in the last two seconds: refused once, then queued and retried.
     entry = attempt.paper[0]
@@ -96,7 +96,7 @@ def test_an_answer_queued_at_zero_is_sent_then_the_paper_is_handed_in(phone, rea
     expect(result).to_contain_text("成绩 5 分")  # 1 of 20 right: the queued answer counted
     expect(result).to_contain_text("答对 1 / 20 题")
     expect(page.locator(".messages")).to_contain_text("考试时间到，已按您保存的全部答案交卷。")
-    phone.snap("grace-03-result")
+    browsing.snap("grace-03-result")
 
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.GRADED and attempt.correct == 1
@@ -115,16 +115,16 @@ def test_an_answer_queued_at_zero_is_sent_then_the_paper_is_handed_in(phone, rea
     assert sent[1] < handed_in[0]
 
 
-def test_an_answer_the_server_could_not_take_survives_a_reload(phone, ready):
+def test_an_answer_the_server_could_not_take_survives_a_reload(browsing, ready):
     """The server is busy (503) when an answer is given, and the learner reloads the page: the answer waited in
     this browser (localStorage, per attempt), is ticked again on the new page and saved as soon as it can be."""
     from jxjy.catalog.models import Question
     from jxjy.exams import services
     from jxjy.exams.models import ExamAnswer
 
-    page = phone.page
+    page = browsing.page
     page.add_init_script("localStorage.setItem('jxjy-tour-seen', '1')")
-    log_in(phone, ready.user, "grace-11-login")
+    log_in(browsing, ready.user, "grace-11-login")
     attempt = services.start_attempt(enrollment=ready)
     answer_url = re.compile(re.escape(reverse("exams:answer", args=[ready.pk, attempt.pk])) + "$")
     page.route(answer_url, lambda route: route.fulfill(status=503, body="", content_type="application/json"))
@@ -135,7 +135,7 @@ def test_an_answer_the_server_could_not_take_survives_a_reload(phone, ready):
     for letter in letters:
         second.locator(f"input[value='{letter}']").check()
     expect(page.locator("[data-save-status]")).to_contain_text("正在重新保存…")
-    phone.snap("grace-12-retrying")
+    browsing.snap("grace-12-retrying")
     assert not ExamAnswer.objects.exists()
 
     page.unroute(answer_url)

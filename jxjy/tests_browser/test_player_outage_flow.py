@@ -18,10 +18,9 @@ RETRYING = "网络不稳定，正在重试…（已学的时间不会丢失）"
 
 
 @pytest.fixture
-def desktop(browser, live_server):
-    yield from browsing_session(
-        browser, "desktop", live_server, expected_error="Failed to load resource"
-    )  # the 503 and the lost one
+def browsing(browser, live_server, viewport):
+    """A desktop and a 360-px phone; the 503 and the lost beat are the console errors expected."""
+    yield from browsing_session(browser, viewport, live_server, expected_error="Failed to load resource")
 
 
 def wait_for(page, check, message, timeout=15.0):
@@ -32,10 +31,10 @@ def wait_for(page, check, message, timeout=15.0):
         page.wait_for_timeout(100)
 
 
-def test_heartbeats_answered_503_or_lost_are_retried_and_none_is_dropped(desktop, learning):  # noqa: F811
+def test_heartbeats_answered_503_or_lost_are_retried_and_none_is_dropped(browsing, learning):  # noqa: F811
     from jxjy.learning.services import class_courses
 
-    page = desktop.page
+    page = browsing.page
     enrollment, courseware = learning["enrollment"], learning["courseware"]
     class_courses(enrollment)  # the 公共课 is assigned to the class
     outage = {"left": 2}  # the first two sends: a 503, then no answer at all
@@ -60,7 +59,7 @@ def test_heartbeats_answered_503_or_lost_are_retried_and_none_is_dropped(desktop
             route.continue_()
 
     page.route(f"**{BEAT_URL}", beat)
-    log_in(desktop, learning["user"], "outage-01-login")
+    log_in(browsing, learning["user"], "player-outage-01-login")
     page.goto(f"/study/{enrollment.pk}/play/{courseware.pk}/")
     expect(page).to_have_url(at(f"/study/{enrollment.pk}/play/{courseware.pk}/"))
     status = page.locator("[data-status]")
@@ -68,7 +67,7 @@ def test_heartbeats_answered_503_or_lost_are_retried_and_none_is_dropped(desktop
 
     page.evaluate("() => { const v = document.getElementById('video'); v.muted = true; return v.play(); }")
     expect(status).to_have_text(RETRYING)
-    desktop.snap("outage-02-retrying")
+    browsing.snap("player-outage-02-retrying")
     assert delivered == []
     wait_for(page, lambda: delivered, "the first beat was never sent again")  # 2 s after the 503, 4 s after the loss
     expect(status).not_to_have_text(RETRYING)  # the line goes once the server answers
@@ -76,4 +75,4 @@ def test_heartbeats_answered_503_or_lost_are_retried_and_none_is_dropped(desktop
     wait_for(page, lambda: len(delivered) >= 2, "the pause's beat was not sent")
     assert sent[:3] == [1, 1, 1]  # the first beat three times: 503, lost, answered
     assert delivered == list(range(1, len(delivered) + 1))  # every beat, in order: none dropped
-    desktop.snap("outage-03-back")
+    browsing.snap("player-outage-03-back")
