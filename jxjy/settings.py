@@ -293,10 +293,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker process takes one task at a time: a long transcode never sits on a second task a free worker could run,
 # and a dead worker has at most the one it was running to give back (CELERY_BROKER_TRANSPORT_OPTIONS, below).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Seconds between writes of the learners' playback state from Redis to PostgreSQL: what losing Redis may cost each.
+HEARTBEAT_FLUSH_SECONDS = 10
 CELERY_BEAT_SCHEDULE = {
     "close-expired-orders": {"task": "jxjy.orders.tasks.close_expired_orders", "schedule": 60},
     "query-pending-payments": {"task": "jxjy.payments.tasks.query_pending_payments", "schedule": 300},
-    "flush-playback-state": {"task": "jxjy.learning.tasks.flush_playback_state", "schedule": 10},
+    "flush-playback-state": {"task": "jxjy.learning.tasks.flush_playback_state", "schedule": HEARTBEAT_FLUSH_SECONDS},
     "close-overdue-exams": {"task": "jxjy.exams.tasks.close_overdue_attempts", "schedule": 30},
     "lapse-waiting-bookings": {"task": "jxjy.facetoface.tasks.lapse_waiting_bookings", "schedule": 3600},
     "sweep-stalled-video-jobs": {"task": "jxjy.content.tasks.sweep_stalled_video_jobs", "schedule": 60},

@@ -30,8 +30,7 @@ JITTER = 1.5
 
 
 def flush_interval() -> float:
-    fallback = settings.CELERY_BEAT_SCHEDULE["flush-playback-state"]["schedule"]
-    return float(getattr(settings, "HEARTBEAT_FLUSH_SECONDS", fallback))
+    return float(settings.HEARTBEAT_FLUSH_SECONDS)
 
 
 class SignedOut(Exception):
