@@ -9,7 +9,7 @@ class, a pause or close, a new playback (the old one is written first), a class 
 
 If Redis loses the value (a crash, a flush), the state is rebuilt from PostgreSQL, which is at most one flush
 behind: losing Redis costs a learner at most the credit of one flush interval (measured with the app killed and
-Redis lost together: 3–9 s, never more than was played; jxjy/tests_faults). Writes to PostgreSQL never go backwards:
+Redis lost together: 1–9 s, never more than was played; jxjy/tests_faults). Writes to PostgreSQL never go backwards:
 each progress carries a version and an older state never overwrites a newer row.
 
 The path to the ledger is crash-ordered (issue 13): a learner leaves the pending-write ("dirty") set only after
