@@ -2,44 +2,17 @@
 buffered it — not a broken connection (the "dropped connections" of issue 13's fuzzing). Through a real gunicorn:
 Django's test client never drops a connection."""
 
-import os
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .servers import dev_gunicorn
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "DEBUG": "1", "VAR_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)  # no database is touched: the body is refused before sessions are loaded
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "jxjy.wsgi"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
-    yield port
-    process.kill()
-    process.wait(timeout=10)
+    with dev_gunicorn(tmp_path) as (port, _process):
+        yield port
 
 
 def post_all_then_read(port, size):
