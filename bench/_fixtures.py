@@ -1,4 +1,30 @@
-"""The benchmarks' shared data: one class learners can study, made through the ORM (Django set up by the caller)."""
+"""What the benchmarks share: the production-like environment they run the app in, and one class learners can study
+(made through the ORM, once the caller has set Django up)."""
+
+import base64
+import os
+import secrets
+
+
+def configure_environment(var_dir: str, database_url: str, redis_url: str) -> dict:
+    """The production settings, in os.environ before django.setup(), so the benchmark process writes the data and
+    the sessions with the keys gunicorn (and Celery) read them with. Returns the environment for those processes."""
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "jxjy.settings",
+            "DEBUG": "0",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "SECURE_SSL_REDIRECT": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "VAR_DIR": var_dir,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "FIELD_ENCRYPTION_KEYS": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+            "CERTIFICATE_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        }
+    )
+    return dict(os.environ)
 
 
 def create_class(duration: float) -> int:

@@ -20,10 +20,8 @@ pop-up questions' checkpoints being reached (they sit past 15 % of the hour-long
 """
 
 import argparse
-import base64
 import os
 import platform
-import secrets
 import shutil
 import signal
 import socket
@@ -47,27 +45,6 @@ REDIS_URL = "redis://127.0.0.1:6379/5"
 DURATION = 3600.0  # seconds of the one courseware
 START_TIMEOUT = 60  # seconds for gunicorn to answer /healthz
 IN_PROCESS_REPEAT = 300  # requests per line of the in-process breakdown
-
-
-def configure_environment(var_dir: str) -> dict:
-    """The production-like settings, in os.environ before django.setup(): the benchmark process writes the
-    data and the sessions with the same keys gunicorn reads them with. Returns the environment for gunicorn."""
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "jxjy.settings",
-            "DEBUG": "0",
-            "DATABASE_URL": f"{PG_SERVER}/{DB_NAME}",
-            "REDIS_URL": REDIS_URL,
-            "SECURE_SSL_REDIRECT": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "VAR_DIR": var_dir,
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "FIELD_ENCRYPTION_KEYS": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
-            "CERTIFICATE_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        }
-    )
-    return dict(os.environ)
 
 
 # --- PostgreSQL and Redis -------------------------------------------------------------------------------
@@ -485,7 +462,7 @@ def main():
     args = parse_args()
     signal.signal(signal.SIGTERM, _interrupt)  # clean up (gunicorn, database) on kill as on Ctrl-C
     var_dir = tempfile.mkdtemp(prefix="jxjy-heartbeat-bench-")
-    env = configure_environment(var_dir)
+    env = _fixtures.configure_environment(var_dir, f"{PG_SERVER}/{DB_NAME}", REDIS_URL)
     log_path = Path(var_dir) / "gunicorn.log"
     gunicorn = None
     create_database()

@@ -31,12 +31,10 @@ were with other work before and during the load.
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import os
 import re
 import runpy
-import secrets
 import shlex
 import shutil
 import signal
@@ -66,27 +64,6 @@ START_TIMEOUT = 60  # seconds for a started process to be ready
 FLUSH_WAIT = 45  # seconds at most for the beat's flush to write everything after the load
 PROBE_LEARNERS = 200  # learners the wrk probe spreads its requests over
 RSS_TARGET = 10.0  # % growth of a worker from after the warm-up to the end
-
-
-def configure_environment(var_dir: str, database_url: str, redis_url: str) -> dict:
-    """The production settings, in os.environ before django.setup(), so this process writes the data and the
-    sessions with the keys gunicorn and Celery read them with. Returns the environment for those processes."""
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "jxjy.settings",
-            "DEBUG": "0",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "SECURE_SSL_REDIRECT": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "VAR_DIR": var_dir,
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "FIELD_ENCRYPTION_KEYS": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
-            "CERTIFICATE_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        }
-    )
-    return dict(os.environ)
 
 
 # --- Processes ----------------------------------------------------------------------------------------------
@@ -564,7 +541,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear script, best rea
     try:
         if not redis_url:
             redis_server, redis_url = start_redis(var_dir)
-        env = configure_environment(str(var_dir), f"{args.pg_server}/{args.database}", redis_url)
+        env = _fixtures.configure_environment(str(var_dir), f"{args.pg_server}/{args.database}", redis_url)
         import redis
 
         redis.Redis.from_url(redis_url).flushdb()
