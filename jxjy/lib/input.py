@@ -171,5 +171,5 @@ def refusal(request, status: int, message: str):
     """The refusal, as JSON `{"error": …}` (the player's and the other scripts' shape) or as the error pages' plain
     page, which needs no database, session or signed-in user (none has been looked at yet)."""
     if wants_json(request):
-        return JsonResponse({"error": message}, status=status)
+        return JsonResponse({"error": message}, status=status, json_dumps_params={"ensure_ascii": False})
     return plain_page(request, "400_bad_input.html", status, {"message": message, "status": status})

@@ -110,7 +110,7 @@ def outage_response(request, exc: BaseException, cause: str) -> HttpResponse:
     # the user could not be loaded, so they see an anonymous one rather than try again.
     request.user = AnonymousUser()
     if wants_json(request):
-        response = JsonResponse({"error": BUSY, "retry": True}, status=503)
+        response = JsonResponse({"error": BUSY, "retry": True}, status=503, json_dumps_params={"ensure_ascii": False})
     else:
         response = plain_page(request, "503.html", 503)
     response["Retry-After"] = str(RETRY_AFTER)
