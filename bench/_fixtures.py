@@ -60,3 +60,59 @@ def create_class(duration: float) -> int:
         ]
     )
     return training_class.pk
+
+
+def enrolled_learners(class_id: int, first: int, count: int) -> list[tuple]:
+    """Learners numbered first … first + count − 1, each with a verified mobile, a paid order for the class (opened,
+    the 公共课 selected). Returns (user, enrollment id) in the order of their ids."""
+    from datetime import date, timedelta
+
+    from jxjy.accounts.models import User, id_number_index
+    from jxjy.learning.models import Enrollment
+    from jxjy.learning.services import class_courses
+    from jxjy.lib.idcard import check_char
+    from jxjy.orders.models import OrderStatus
+    from jxjy.orders.services import place_order, transition
+
+    users = []
+    for i in range(first, first + count):
+        born = date(1970, 1, 1) + timedelta(days=i // 1000)
+        first17 = f"320102{born:%Y%m%d}{i % 1000:03d}"
+        id_number = first17 + check_char(first17)
+        user = User(
+            username=id_number_index(id_number), name=f"学员{i}", id_number=id_number, city_id="320100", grade="L4"
+        )
+        user.set_mobile(f"1370{i:07d}")
+        user.set_unusable_password()
+        users.append(user)
+    User.objects.bulk_create(users, batch_size=500)
+    users = list(User.objects.filter(username__in=[u.username for u in users]).order_by("pk"))
+    for user in users:
+        order = place_order(user=user, class_ids=[class_id], invoice={"invoice_type": "none"})
+        transition(order, OrderStatus.PAID)
+    enrollments = {}
+    for enrollment in Enrollment.objects.filter(user__in=users).select_related("training_class"):
+        class_courses(enrollment)  # assigns the 公共课 (a no-op if opening the class already did)
+        enrollments[enrollment.user_id] = enrollment.pk
+    return [(user, enrollments[user.pk]) for user in users]
+
+
+def signed_in(user) -> tuple[str, str]:
+    """(session key, CSRF secret) of a Django session as the sign-in leaves it, written straight into the session
+    engine (Redis): no sign-in form, whose Argon2 and captcha are not what the benchmarks measure."""
+    import time
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from jxjy.accounts.middleware import LAST_SEEN, SIGNED_IN_AT
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[SIGNED_IN_AT] = store[LAST_SEEN] = time.time()
+    store.save()
+    return store.session_key, _get_new_csrf_string()

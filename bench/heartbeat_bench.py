@@ -87,65 +87,17 @@ def flush_redis() -> None:
 def create_data(n: int) -> list:
     """One year, one class, one 公共课 with one chapter and one 3600 s courseware (three pop-up questions, so
     each learner gets checkpoints as in real use; they sit past 15 % of the video, far beyond the run), and
-    n learners with a verified mobile, a paid order, the class opened and the course selected."""
-    from datetime import date, timedelta
-
-    from jxjy.accounts.models import User, id_number_index
-    from jxjy.learning.models import Enrollment
-    from jxjy.learning.services import class_courses
-    from jxjy.lib.idcard import check_char
-    from jxjy.orders.models import OrderStatus
-    from jxjy.orders.services import place_order, transition
-
-    class_id = _fixtures.create_class(DURATION)
-
-    users = []
-    for i in range(n):
-        born = date(1970, 1, 1) + timedelta(days=i // 1000)
-        first17 = f"320102{born:%Y%m%d}{i % 1000:03d}"
-        id_number = first17 + check_char(first17)
-        user = User(
-            username=id_number_index(id_number), name=f"学员{i}", id_number=id_number, city_id="320100", grade="L4"
-        )
-        user.set_mobile(f"1370{i:07d}")
-        user.set_unusable_password()
-        users.append(user)
-    User.objects.bulk_create(users, batch_size=500)
-    users = list(User.objects.filter(role="learner").order_by("pk"))
-    for user in users:
-        order = place_order(user=user, class_ids=[class_id], invoice={"invoice_type": "none"})
-        transition(order, OrderStatus.PAID)
-    for enrollment in Enrollment.objects.select_related("training_class"):
-        class_courses(enrollment)  # assigns the 公共课 (a no-op if opening the class already did)
-    return users
+    n learners with a verified mobile, a paid order, the class opened and the course selected: (user, enrollment
+    id) each."""
+    return _fixtures.enrolled_learners(_fixtures.create_class(DURATION), 0, n)
 
 
-def signed_in_learners(users) -> list:
-    """A Django session per learner as the login would leave it, written straight into the session engine
-    (Redis), and a CSRF secret; no login form (its Argon2 and captcha are not what is measured here)."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.middleware.csrf import _get_new_csrf_string
-
-    from jxjy.accounts.middleware import LAST_SEEN, SIGNED_IN_AT
+def signed_in_learners(enrolled) -> list:
+    """A Django session and a CSRF secret per learner, as the sign-in leaves them (bench/_fixtures.py)."""
     from jxjy.catalog.models import Courseware
-    from jxjy.learning.models import Enrollment
 
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
     courseware = Courseware.objects.get()
-    enrollments = dict(Enrollment.objects.values_list("user_id", "pk"))
-    learners = []
-    now = time.time()
-    for user in users:
-        store = store_class()
-        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store[SIGNED_IN_AT] = now
-        store[LAST_SEEN] = now
-        store.save()
-        learners.append(load.Learner(enrollments[user.pk], courseware.pk, store.session_key, _get_new_csrf_string()))
-    return learners
+    return [load.Learner(enrollment_id, courseware.pk, *_fixtures.signed_in(user)) for user, enrollment_id in enrolled]
 
 
 # --- gunicorn -----------------------------------------------------------------------------------------------
@@ -477,8 +429,8 @@ def main():
         flush_redis()
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
-        users = create_data(args.learners)
-        learners = signed_in_learners(users)
+        enrolled = create_data(args.learners)
+        learners = signed_in_learners(enrolled)
         connections.close_all()
         print(
             f"setup: migrated, {len(learners)} learners with paid enrollments and Redis sessions "

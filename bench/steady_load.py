@@ -45,7 +45,6 @@ import tempfile
 import time
 import unicodedata
 import urllib.request
-from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,61 +286,14 @@ def create_class() -> int:
 
 
 def add_learners(class_id: int, first: int, count: int) -> list[load.Learner]:
-    """Learners number first … first + count − 1, each with a verified mobile, a paid order (the class opened, the
-    公共课 selected) and a Django session as the sign-in leaves it, written into the session engine (Redis), with a
-    CSRF secret. No sign-in form: its Argon2 and captcha are not what is measured here."""
-    from datetime import date, timedelta
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.middleware.csrf import _get_new_csrf_string
-
-    from jxjy.accounts.middleware import LAST_SEEN, SIGNED_IN_AT
-    from jxjy.accounts.models import User, id_number_index
+    """Learners number first … first + count − 1, enrolled and signed in (bench/_fixtures.py)."""
     from jxjy.catalog.models import Courseware
-    from jxjy.learning.models import Enrollment
-    from jxjy.learning.services import class_courses
-    from jxjy.lib.idcard import check_char
-    from jxjy.orders.models import OrderStatus
-    from jxjy.orders.services import place_order, transition
 
-    users = []
-    for i in range(first, first + count):
-        born = date(1970, 1, 1) + timedelta(days=i // 1000)
-        first17 = f"320102{born:%Y%m%d}{i % 1000:03d}"
-        id_number = first17 + check_char(first17)
-        user = User(
-            username=id_number_index(id_number), name=f"学员{i}", id_number=id_number, city_id="320100", grade="L4"
-        )
-        user.set_mobile(f"1370{i:07d}")
-        user.set_unusable_password()
-        users.append(user)
-    User.objects.bulk_create(users, batch_size=500)
-    users = list(User.objects.filter(username__in=[u.username for u in users]).order_by("pk"))
-    for user in users:
-        order = place_order(user=user, class_ids=[class_id], invoice={"invoice_type": "none"})
-        transition(order, OrderStatus.PAID)
-    enrollments = {}
-    for enrollment in Enrollment.objects.filter(user__in=users).select_related("training_class"):
-        class_courses(enrollment)  # assigns the 公共课 (a no-op if opening the class already did)
-        enrollments[enrollment.user_id] = enrollment.pk
-
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
     courseware_id = Courseware.objects.get().pk
-    learners = []
-    now = time.time()
-    for user in users:
-        store = store_class()
-        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store[SIGNED_IN_AT] = now
-        store[LAST_SEEN] = now
-        store.save()
-        learners.append(
-            load.Learner(user.pk, enrollments[user.pk], courseware_id, store.session_key, _get_new_csrf_string())
-        )
-    return learners
+    return [
+        load.Learner(user.pk, enrollment_id, courseware_id, *_fixtures.signed_in(user))
+        for user, enrollment_id in _fixtures.enrolled_learners(class_id, first, count)
+    ]
 
 
 # --- The capacity probe (wrk, closed loop) ---------------------------------------------------------------------
