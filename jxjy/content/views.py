@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from jxjy.accounts.models import Role
 from jxjy.catalog.models import Chapter, Course, Courseware
-from jxjy.office.access import staff_required
+from jxjy.accounts.permissions import staff_required
 
 from . import questionbank, services
 from .forms import ChapterForm, CourseForm, CoursewareForm, ExamOnlyForm, QuestionImportForm

@@ -13,7 +13,7 @@ from jxjy.accounts.models import Role
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib import serving
-from jxjy.office.access import scope, staff_required
+from jxjy.accounts.permissions import scope, staff_required
 
 from . import services
 from .forms import ApproveForm, DeclarationForm, FilterForm, ReasonForm

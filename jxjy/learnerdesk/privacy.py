@@ -14,7 +14,7 @@ from jxjy.accounts.models import ClosureRequest, ClosureState, Role
 from jxjy.accounts.services import AccountError
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
-from jxjy.office.access import scope, staff_required
+from jxjy.accounts.permissions import scope, staff_required
 
 from . import services
 from .forms_privacy import REVEAL_REASONS, CompleteClosureForm, RevealForm

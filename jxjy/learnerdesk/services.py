@@ -18,7 +18,7 @@ TRAIL_LIMIT = 50
 
 
 def learners_for(staff):
-    """The learner accounts `staff` may see (the same rule as jxjy.office.access.scope, on User itself)."""
+    """The learner accounts `staff` may see (the same rule as jxjy.accounts.permissions.scope, on User itself)."""
     learners = User.objects.filter(role=Role.LEARNER)
     if staff.role == Role.PROVINCE:
         return learners

@@ -23,7 +23,7 @@ from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib.masking import mask_mobile
 from jxjy.office import services as office_services
-from jxjy.office.access import staff_required
+from jxjy.accounts.permissions import staff_required
 
 from . import roster, services
 from .forms import CityGradeForm, RebindMobileForm, RosterForm, SearchForm

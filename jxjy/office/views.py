@@ -18,7 +18,7 @@ from jxjy.lib import ratelimit
 from jxjy.lib.redirects import safe_next
 
 from . import security, services
-from .access import staff_required
+from jxjy.accounts.permissions import staff_required
 from .forms import OtpForm, StaffEditForm, StaffLoginForm, StaffPasswordForm
 
 LOGIN_FAILED_MESSAGE = "用户名或密码错误。连续 5 次错误，账号将被锁定 30 分钟。"

@@ -23,7 +23,7 @@ from jxjy.accounts.models import Role, User
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingYear
-from jxjy.office.access import staff_required
+from jxjy.accounts.permissions import staff_required
 
 from .charts import bar_chart
 from .forms import AuditFilterForm, ReportFilterForm

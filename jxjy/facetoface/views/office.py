@@ -17,7 +17,7 @@ from openpyxl.styles import Font
 from jxjy.accounts.models import Role
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
-from jxjy.office.access import staff_required
+from jxjy.accounts.permissions import staff_required
 
 from .. import services
 from ..forms import FaceToFaceClassForm

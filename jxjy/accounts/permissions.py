@@ -12,9 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from jxjy.accounts.models import Role
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+
+from .models import Role
 
 
 def staff_required(*roles):

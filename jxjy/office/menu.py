@@ -1,0 +1,51 @@
+"""The back office's one table of areas: who may use each, what the menu calls it, where it starts.
+
+Both the navigation (templates/office/base.html through `visible`) and the access check (`office_view`) read this
+table, so a role list is written once. A row without a label is an area reached from another page (an action), not
+a menu entry. 省级管理员 may use every area (accounts.permissions.staff_required)."""
+
+from dataclasses import dataclass
+
+from jxjy.accounts.models import Role
+from jxjy.accounts.permissions import staff_required
+
+EVERY_STAFF_ROLE = (Role.CITY, Role.FINANCE, Role.CONTENT, Role.SYSTEM, Role.SECURITY, Role.AUDITOR)
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    key: str
+    label: str | None
+    url_name: str | None
+    roles: tuple
+
+
+MENU = (
+    Area("home", "后台首页", "office:home", EVERY_STAFF_ROLE),
+    Area("declarations", "视同申报审核", "declarations:review_list", (Role.CITY,)),
+    Area("facetoface", "面授班管理", "facetoface:office_list", (Role.CITY,)),
+    Area("learners", "学员管理", "learnerdesk:search", (Role.CITY,)),
+    Area("closures", "注销申请", "learnerdesk:closures", (Role.CITY,)),
+    Area("content", "课程管理", "content:course_list", (Role.CONTENT,)),
+    Area("finance_orders", "订单管理", "invoices:finance_orders", (Role.FINANCE,)),
+    Area("finance_payments", "支付与异常到账", "invoices:finance_payments", (Role.FINANCE,)),
+    Area("finance_refunds", "退款记录", "invoices:finance_refunds", (Role.FINANCE,)),
+    Area("finance_invoices", "发票管理", "invoices:finance_invoices", (Role.FINANCE,)),
+    Area("reports", "统计报表", "reports:year", (Role.CITY, Role.FINANCE)),
+    Area("audit", "审计日志", "reports:audit", (Role.CITY, Role.AUDITOR, Role.SECURITY)),
+    Area("staff", "工作人员账号", "office:staff_list", (Role.SYSTEM, Role.SECURITY)),
+    Area("staff_edit", None, None, (Role.SYSTEM,)),
+    Area("staff_security", None, None, (Role.SECURITY,)),
+)
+AREAS = {area.key: area for area in MENU}
+
+
+def office_view(key: str):
+    """The access check of every back-office view: the roles of its area in MENU (and 省级管理员)."""
+    return staff_required(*AREAS[key].roles)
+
+
+def visible(user) -> list[Area]:
+    """The menu entries `user` may open, in menu order."""
+    role = getattr(user, "role", None)
+    return [a for a in MENU if a.label and (role == Role.PROVINCE or role in a.roles)]
