@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jxjy.accounts.models import Role
-from jxjy.catalog.models import Chapter, Course, Courseware
 from jxjy.accounts.permissions import staff_required
+from jxjy.catalog.models import Chapter, Course, Courseware
 
 from . import questionbank, services
 from .forms import ChapterForm, CourseForm, CoursewareForm, ExamOnlyForm, QuestionImportForm

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_POST
 
 from jxjy.accounts.decorators import learner_required
 from jxjy.accounts.models import Role
+from jxjy.accounts.permissions import scope, staff_required
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib import serving
-from jxjy.accounts.permissions import scope, staff_required
 
 from . import services
 from .forms import ApproveForm, DeclarationForm, FilterForm, ReasonForm

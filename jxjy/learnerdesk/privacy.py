@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 
 from jxjy.accounts import personal_data
 from jxjy.accounts.models import ClosureRequest, ClosureState, Role
+from jxjy.accounts.permissions import scope, staff_required
 from jxjy.accounts.services import AccountError
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
-from jxjy.accounts.permissions import scope, staff_required
 
 from . import services
 from .forms_privacy import REVEAL_REASONS, CompleteClosureForm, RevealForm

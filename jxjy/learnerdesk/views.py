@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST
 
 from jxjy.accounts import services as account_services
 from jxjy.accounts.models import Role
+from jxjy.accounts.permissions import staff_required
 from jxjy.accounts.services import AccountError
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib.masking import mask_mobile
 from jxjy.office import services as office_services
-from jxjy.accounts.permissions import staff_required
 
 from . import roster, services
 from .forms import CityGradeForm, RebindMobileForm, RosterForm, SearchForm

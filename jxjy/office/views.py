@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from jxjy.accounts import services as account_services
 from jxjy.accounts import views as account_views
 from jxjy.accounts.models import Role, User
+from jxjy.accounts.permissions import staff_required
 from jxjy.accounts.services import AccountError
 from jxjy.audit.models import Event
 from jxjy.audit.services import client_ip, record
@@ -18,7 +19,6 @@ from jxjy.lib import ratelimit
 from jxjy.lib.redirects import safe_next
 
 from . import security, services
-from jxjy.accounts.permissions import staff_required
 from .forms import OtpForm, StaffEditForm, StaffLoginForm, StaffPasswordForm
 
 LOGIN_FAILED_MESSAGE = "用户名或密码错误。连续 5 次错误，账号将被锁定 30 分钟。"

@@ -20,10 +20,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from jxjy.accounts.models import Role, User
+from jxjy.accounts.permissions import staff_required
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingYear
-from jxjy.accounts.permissions import staff_required
 
 from .charts import bar_chart
 from .forms import AuditFilterForm, ReportFilterForm

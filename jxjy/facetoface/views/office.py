@@ -15,9 +15,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from jxjy.accounts.models import Role
+from jxjy.accounts.permissions import staff_required
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
-from jxjy.accounts.permissions import staff_required
 
 from .. import services
 from ..forms import FaceToFaceClassForm

@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from jxjy.accounts.models import Role
+from jxjy.accounts.permissions import staff_required
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib.masking import mask_mobile
-from jxjy.accounts.permissions import staff_required
 from jxjy.orders.models import Order, OrderLine
 from jxjy.payments.models import Payment, PaymentFlag, PaymentNotification, Refund
 from jxjy.payments.services import PaymentError, accept_late_payment, refund_payment
