@@ -395,7 +395,7 @@ EXAM_GRACE_SECONDS = 30  # a submission this late after the deadline (a slow net
 # StaffSecurityMiddleware sends /admin/ and /office/ through the staff sign-in, the second factor and the forced
 # password change — both in MIDDLEWARE above.)
 AUTH_PASSWORD_VALIDATORS += [{"NAME": "jxjy.office.validators.StaffPasswordValidator", "OPTIONS": {"min_length": 12}}]
-AXES_LOCKOUT_CALLABLE = "jxjy.office.views.lockout"  # the staff page for /office/login/, the learner page elsewhere
+AXES_LOCKOUT_CALLABLE = "jxjy.office.views.staff.lockout"  # the staff page for /office/login/, the learner page elsewhere
 OTP_TOTP_ISSUER = "江苏工勤继续教育"
 OTP_TOTP_THROTTLE_FACTOR = 0  # wrong codes are counted and locked by jxjy.office.security (5 → 30 min)
 STAFF_OTP_MAX_FAILURES = 5

@@ -17,9 +17,8 @@ from jxjy.audit.models import Event
 from jxjy.audit.services import client_ip, record
 from jxjy.lib import ratelimit
 from jxjy.lib.redirects import safe_next
-
-from . import security, services
-from .forms import OtpForm, StaffEditForm, StaffLoginForm, StaffPasswordForm
+from jxjy.office import security, services
+from jxjy.office.forms.staff import OtpForm, StaffEditForm, StaffLoginForm, StaffPasswordForm
 
 LOGIN_FAILED_MESSAGE = "用户名或密码错误。连续 5 次错误，账号将被锁定 30 分钟。"
 LOCKED_MESSAGE = "该账号连续多次登录失败，已被锁定 30 分钟。请稍后再试，或联系省工考办解锁。"

@@ -1,0 +1,1 @@
+"""The back office, one module per area (DESIGN §3)."""
