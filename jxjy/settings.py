@@ -26,11 +26,22 @@ def env(name, default=None):
     return os.environ.get(name, default)
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
 def env_bool(name, default=False):
+    """True or False from one of TRUE_WORDS / FALSE_WORDS (any case); unset or empty means `default`. Anything
+    else is refused: a typo such as DEBUG=ture must not quietly read as off."""
     value = env(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ImproperlyConfigured(
+        f"环境变量 {name} 的值无法识别，请填写 {'、'.join(TRUE_WORDS)}（开启）或 {'、'.join(FALSE_WORDS)}（关闭）。"
+    )
 
 
 def env_int(name, default):
@@ -103,13 +114,10 @@ INSTALLED_APPS = [
     "jxjy.declarations",
     "jxjy.facetoface",
     "jxjy.office",
-    "jxjy.content",
-    "jxjy.learnerdesk",
-    "jxjy.invoices",
-    "jxjy.reports",
     "jxjy.orders",
     "jxjy.payments",
     "jxjy.portal",
+    "jxjy.demo",
 ]
 
 MIDDLEWARE = [
@@ -301,7 +309,7 @@ CELERY_BEAT_SCHEDULE = {
     "flush-playback-state": {"task": "jxjy.learning.tasks.flush_playback_state", "schedule": HEARTBEAT_FLUSH_SECONDS},
     "close-overdue-exams": {"task": "jxjy.exams.tasks.close_overdue_attempts", "schedule": 30},
     "lapse-waiting-bookings": {"task": "jxjy.facetoface.tasks.lapse_waiting_bookings", "schedule": 3600},
-    "sweep-stalled-video-jobs": {"task": "jxjy.content.tasks.sweep_stalled_video_jobs", "schedule": 60},
+    "sweep-stalled-video-jobs": {"task": "jxjy.catalog.tasks.sweep_stalled_video_jobs", "schedule": 60},
 }
 
 # Learning-time integrity (DESIGN.md §7)
@@ -395,7 +403,7 @@ EXAM_GRACE_SECONDS = 30  # a submission this late after the deadline (a slow net
 # StaffSecurityMiddleware sends /admin/ and /office/ through the staff sign-in, the second factor and the forced
 # password change — both in MIDDLEWARE above.)
 AUTH_PASSWORD_VALIDATORS += [{"NAME": "jxjy.office.validators.StaffPasswordValidator", "OPTIONS": {"min_length": 12}}]
-AXES_LOCKOUT_CALLABLE = "jxjy.office.views.staff.lockout"  # the staff page for /office/login/, the learner page elsewhere
+AXES_LOCKOUT_CALLABLE = "jxjy.office.views.auth.lockout"  # the staff page for /office/login/, the learner one elsewhere
 OTP_TOTP_ISSUER = "江苏工勤继续教育"
 OTP_TOTP_THROTTLE_FACTOR = 0  # wrong codes are counted and locked by jxjy.office.security (5 → 30 min)
 STAFF_OTP_MAX_FAILURES = 5
@@ -403,7 +411,7 @@ STAFF_OTP_LOCK = timedelta(minutes=30)
 STAFF_PASSWORD_MAX_AGE = timedelta(days=env_int("STAFF_PASSWORD_MAX_AGE_DAYS", 90))
 # --- end back-office staff sign-in ---
 
-# --- invoices (发票, 财务 desk, 单位统一报名缴费) ---
+# --- invoices and 单位统一报名缴费 (jxjy.orders; the 财务 desk is jxjy.office.views.finance) ---
 INVOICE_REQUEST_DAYS = env_int("INVOICE_REQUEST_DAYS", 90)  # an invoice may be asked for within 90 days of payment
 INVOICE_PDF_MAX_BYTES = 5 * 1024 * 1024
 UNIT_ORDER_MAX_ROWS = env_int("UNIT_ORDER_MAX_ROWS", 300)

@@ -5,19 +5,15 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+from jxjy.lib.admin import ReadOnlyAdminMixin
 
 from .models import City, User
 
 
 @admin.register(City)
-class CityAdmin(admin.ModelAdmin):
+class CityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_change = True  # as before: code and name stay editable
 
 
 @admin.register(User)

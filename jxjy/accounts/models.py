@@ -87,7 +87,7 @@ class User(AbstractUser):
     privacy_consent_at = models.DateTimeField("个人信息处理同意时间", null=True, blank=True)
     privacy_policy_version = models.CharField("同意的说明版本", max_length=16, blank=True)
     # Set the first time a city office acts on something of the learner's (a claim, a booking, an import):
-    # from then on the learner's 所属地市 changes only through the city office (learnerdesk), audited.
+    # from then on the learner's 所属地市 changes only through the city office (学员管理, accounts.learners), audited.
     city_locked_at = models.DateTimeField("所属地市锁定时间", null=True, blank=True)
     # Part of the session hash: raising it ends every session of the account at its next request, wherever it is
     # stored (database or Redis) — 强制下线 without touching the password.

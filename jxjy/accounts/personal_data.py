@@ -32,6 +32,7 @@ from jxjy.audit.models import AuditRecord, Event
 from jxjy.audit.services import record
 from jxjy.lib.sms import send_sms
 from jxjy.lib.sms.base import SmsError
+from jxjy.lib.states import move
 
 from .models import Address, ClosureRequest, ClosureState, Role, SmsCode, User
 from .services import PRIVACY_POLICY_VERSION, AccountError, check_current_password
@@ -170,7 +171,7 @@ def _trail_section(user: User) -> list:
         rows.append(
             {
                 "时间": when(item.at),
-                "事件": item.get_event_display(),
+                "事件": item.event_label,
                 "结果": "成功" if item.result == "ok" else item.result,
                 "操作人": "本人"
                 if mine
@@ -300,9 +301,14 @@ def withdraw_closure(*, user: User, consent: bool, request) -> ClosureRequest | 
             return None
         if closure.withdraws_consent and not consent:
             raise AccountError("继续使用平台需要您同意《个人信息保护说明》，请勾选后再撤回注销申请。", field="consent")
-        closure.state, closure.withdrawn_at = ClosureState.WITHDRAWN, timezone.now()
-        closure.save(update_fields=["state", "withdrawn_at"])
-        record(Event.CLOSURE_WITHDRAW, actor=user, request=request, obj=closure)
+        closure, _ = move(
+            closure,
+            ClosureState.WITHDRAWN,
+            field="state",
+            event=Event.CLOSURE_WITHDRAW,
+            actor=user,
+            withdrawn_at=timezone.now(),
+        )
         if closure.withdraws_consent:
             user.privacy_consent_at, user.privacy_policy_version = timezone.now(), PRIVACY_POLICY_VERSION
             user.save(update_fields=["privacy_consent_at", "privacy_policy_version"])
@@ -337,18 +343,24 @@ def _anonymise_account(user: User) -> str:
 def complete_closure(*, closure: ClosureRequest, actor: User, request) -> ClosureRequest:
     """办理注销 (the city office): every registered anonymiser, then the account; all or nothing, in one
     transaction; files are deleted after the commit. Quiet when already done; a withdrawn request is refused."""
-    with transaction.atomic():
-        closure = ClosureRequest.objects.select_for_update().get(pk=closure.pk)
-        if closure.state == ClosureState.DONE:
-            return closure
-        if closure.state != ClosureState.PENDING:
-            raise AccountError("学员已撤回该注销申请，无需办理。")
-        user = User.objects.select_for_update().get(pk=closure.user_id)
+
+    def anonymise(locked: ClosureRequest) -> dict:
+        user = User.objects.select_for_update().get(pk=locked.user_id)
         done = {label: fn(user) for label, fn in _anonymisers.items()}
         done["账号"] = _anonymise_account(user)
-        closure.state, closure.handled_by, closure.handled_at, closure.reason = (
-            ClosureState.DONE, actor, timezone.now(), ""
-        )  # fmt: skip
-        closure.save(update_fields=["state", "handled_by", "handled_at", "reason"])
-        record(Event.CLOSURE_COMPLETE, actor=actor, request=request, obj=user, closure=closure.pk, done=done)
+        return {"closure": locked.pk, "done": done}
+
+    closure, _ = move(
+        closure,
+        ClosureState.DONE,
+        field="state",
+        event=Event.CLOSURE_COMPLETE,
+        actor=actor,
+        message="学员已撤回该注销申请，无需办理。",
+        about=closure.user,  # the record belongs to the learner's trail
+        detail=anonymise,  # runs only once the request is known to be pending, inside the move's transaction
+        handled_by=actor,
+        handled_at=timezone.now(),
+        reason="",
+    )
     return closure

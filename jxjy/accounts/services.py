@@ -22,6 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from jxjy.audit.models import Event
 from jxjy.audit.services import client_ip, record
 from jxjy.lib import crypto, ratelimit
+from jxjy.lib.errors import UserError
 from jxjy.lib.idcard import gender_of
 from jxjy.lib.logging import redact
 from jxjy.lib.masking import mask_mobile
@@ -45,13 +46,8 @@ PASSWORD_CHECKS_PER_15_MINUTES = 5
 PASSWORD_WINDOW = 15 * 60
 
 
-class AccountError(Exception):
+class AccountError(UserError):
     """A refusal with a message for the user; `field` names the form field it belongs to."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class SmsThrottled(AccountError):

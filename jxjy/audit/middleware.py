@@ -17,6 +17,5 @@ class NotFoundAuditMiddleware:
             match = getattr(request, "resolver_match", None)
             user = getattr(request, "user", None)
             if match is not None and match.kwargs and user is not None and user.is_authenticated:
-                record(Event.ACCESS_DENIED, request=request, result="denied", path=request.path,
-                       view=match.view_name)  # fmt: skip
+                record(Event.ACCESS_DENIED, request=request, result="denied", path=request.path, view=match.view_name)
         return response

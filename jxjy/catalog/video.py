@@ -256,6 +256,20 @@ def _printable_without_cjk_font(text: str) -> bool:
     return text.isascii() and text.strip() != ""
 
 
+class _Slide:
+    """What the parts of one slide are drawn with: its drawing surface, fonts and size, and its scale in pixels."""
+
+    def __init__(self, image: Image.Image, fonts: _Fonts):
+        self.draw = ImageDraw.Draw(image)
+        self.fonts = fonts
+        self.width, self.height = image.size
+        self.margin = self.px(72)
+        self.text_width = self.width - 2 * self.margin
+
+    def px(self, value: float) -> int:
+        return round(value * self.fonts.scale)
+
+
 def render_slide(
     title: str,
     subtitle: str,
@@ -271,58 +285,67 @@ def render_slide(
     lines are kept, and a warning (once per process) says which font package to install.
     """
     width, height = size
-    scale = min(width / 1280, height / 720)
     path = _slide_font_path()
     if path is None:
         _warn_no_cjk_font()
-    fonts = _Fonts(path, scale)
-
-    def px(value: float) -> int:
-        return round(value * scale)
-
     image = Image.new("RGB", size, BACKGROUND)
-    draw = ImageDraw.Draw(image)
-    margin = px(72)
-    text_width = width - 2 * margin
+    slide = _Slide(image, _Fonts(path, min(width / 1280, height / 720)))
+    cjk = slide.fonts.cjk
 
-    # Header band with the course title, vertically centred; a thin accent rule under it.
+    band = _draw_header(slide, title if cjk else fallback_title)
+    if not cjk and not _printable_without_cjk_font(subtitle):
+        subtitle = ""
+    y = _draw_subtitle(slide, subtitle, band + slide.px(52))
+    footer_top = height - slide.px(64)
+    _draw_body(slide, [line for line in lines if cjk or _printable_without_cjk_font(line)], y, footer_top)
+
+    # Footer band with the platform's name (left; the right end is kept free for the video's time counter).
+    slide.draw.rectangle([0, footer_top, width, height], fill=FOOTER_BG)
+    if cjk:
+        slide.draw.text(
+            (slide.margin, footer_top + slide.px(32)), FOOTER_TEXT, font=slide.fonts.get(22), fill=MUTED, anchor="lm"
+        )
+    return image
+
+
+def _draw_header(slide: _Slide, header: str) -> int:
+    """The header band with the course title, vertically centred, and a thin accent rule under it; its height."""
+    draw, px = slide.draw, slide.px
     band = px(168)
-    draw.rectangle([0, 0, width, band], fill=BRAND)
-    draw.rectangle([0, band, width, band + px(6)], fill=ACCENT)
-    header = title if fonts.cjk else fallback_title
-    title_font, title_lines = _fit_title(draw, header, fonts, text_width)
+    draw.rectangle([0, 0, slide.width, band], fill=BRAND)
+    draw.rectangle([0, band, slide.width, band + px(6)], fill=ACCENT)
+    title_font, title_lines = _fit_title(draw, header, slide.fonts, slide.text_width)
     step = round(_line_height(title_font) * 1.3)
     y = (band - step * (len(title_lines) - 1)) / 2
     for line in title_lines:
-        draw.text((margin, y), line, font=title_font, fill=WHITE, anchor="lm")
+        draw.text((slide.margin, y), line, font=title_font, fill=WHITE, anchor="lm")
         y += step
+    return band
 
-    # Subtitle: the chapter / courseware name, with a short brand-coloured marker.
-    y = band + px(52)
-    if not fonts.cjk and not _printable_without_cjk_font(subtitle):
-        subtitle = ""
-    if subtitle:
-        sub_font = fonts.get(40)
-        sub_line = _clip(draw, _wrap(draw, subtitle, sub_font, text_width - px(28)), sub_font, text_width, 1)[0]
-        sub_height = _line_height(sub_font)
-        draw.rectangle([margin, y, margin + px(8), y + sub_height + px(8)], fill=BRAND)
-        draw.text(
-            (margin + px(28), y + (sub_height + px(8)) / 2), sub_line, font=sub_font, fill=BRAND_DARK, anchor="lm"
-        )
-        y += sub_height + px(36)
-        draw.line([margin, y, width - margin, y], fill=TRACK, width=max(1, px(2)))
-        y += px(30)
-    else:
-        y += px(10)
 
-    # Body lines, each after a square bullet; as many as fit above the footer.
-    footer_top = height - px(64)
-    body_font = fonts.get(34)
+def _draw_subtitle(slide: _Slide, subtitle: str, y: float) -> float:
+    """The chapter / courseware name from `y`, with a short brand-coloured marker and a rule; where the body starts."""
+    if not subtitle:
+        return y + slide.px(10)
+    draw, px, margin, text_width = slide.draw, slide.px, slide.margin, slide.text_width
+    sub_font = slide.fonts.get(40)
+    sub_line = _clip(draw, _wrap(draw, subtitle, sub_font, text_width - px(28)), sub_font, text_width, 1)[0]
+    sub_height = _line_height(sub_font)
+    draw.rectangle([margin, y, margin + px(8), y + sub_height + px(8)], fill=BRAND)
+    draw.text((margin + px(28), y + (sub_height + px(8)) / 2), sub_line, font=sub_font, fill=BRAND_DARK, anchor="lm")
+    y += sub_height + px(36)
+    draw.line([margin, y, slide.width - margin, y], fill=TRACK, width=max(1, px(2)))
+    return y + px(30)
+
+
+def _draw_body(slide: _Slide, body: list[str], y: float, footer_top: int) -> None:
+    """Body lines from `y`, each after a square bullet; as many as fit above the footer."""
+    draw, px, margin, text_width = slide.draw, slide.px, slide.margin, slide.text_width
+    body_font = slide.fonts.get(34)
     body_step = round(_line_height(body_font) * 1.55)
     bullet = px(10)
     indent = px(34)
     bottom = footer_top - px(20)
-    body = [line for line in lines if fonts.cjk or _printable_without_cjk_font(line)]
     for text in body:
         room = int((bottom - y) // body_step)
         if room < 1:
@@ -335,12 +358,6 @@ def render_slide(
             draw.text((margin + indent, y + body_step / 2), line, font=body_font, fill=INK, anchor="lm")
             y += body_step
         y += px(6)
-
-    # Footer band with the platform's name (left; the right end is kept free for the video's time counter).
-    draw.rectangle([0, footer_top, width, height], fill=FOOTER_BG)
-    if fonts.cjk:
-        draw.text((margin, footer_top + px(32)), FOOTER_TEXT, font=fonts.get(22), fill=MUTED, anchor="lm")
-    return image
 
 
 def _draw_progress(slide: Image.Image, elapsed: int, total: int, font) -> Image.Image:

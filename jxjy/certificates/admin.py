@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from jxjy.lib.admin import ReadOnlyAdminMixin
+
 from .models import Certificate
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Certificates are issued by 打印证书 and revoked by the ledger or a refund, never edited here."""
 
     list_display = ["number", "user", "year", "status", "issued_at", "revoked_at", "revoke_reason"]
@@ -13,12 +15,3 @@ class CertificateAdmin(admin.ModelAdmin):
     date_hierarchy = "issued_at"
     exclude = ["token", "check_code"]
     readonly_fields = [f.name for f in Certificate._meta.fields if f.name not in {"token", "check_code"}]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

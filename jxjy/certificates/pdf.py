@@ -1,50 +1,36 @@
-"""The printed 继续教育证书: one A4 page drawn with reportlab.
+"""The printed 继续教育证书: one A4 page drawn with reportlab, in the embedded Chinese font of jxjy.lib.pdf.
 
-Chinese text is set in settings.PDF_FONT (a TrueType font; the first face of a .ttc), registered as a reportlab
-TTFont so that the subset of glyphs used is embedded: the page prints the same everywhere and its text can be
-extracted. The QR code (the `qrcode` package's matrix, drawn as vector squares) holds the absolute verification
-URL."""
+The QR code (the `qrcode` package's matrix, drawn as vector squares) holds the absolute verification URL."""
 
+import datetime
 import io
 from xml.sax.saxutils import escape
 
 import qrcode
-from django.conf import settings
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from jxjy.catalog.models import Category
+from jxjy.lib.pdf import (
+    BRAND,
+    BRAND_LIGHT,
+    GOLD,
+    GREY_LIGHT,
+    INK,
+    MUTED,
+    a4_canvas,
+    chinese_date,
+    font,
+    table_style,
+    text_style,
+    title_block,
+)
 
 from .signing import canonical_json
 
-FONT = "JXJY-CJK"
-BRAND = colors.HexColor("#1d5fae")
-GOLD = colors.HexColor("#b8892b")
-INK = colors.HexColor("#1f2328")
-MUTED = colors.HexColor("#5a6270")
 QR_BOX = (A4[0] - 80 - 120, 150, 120)  # x, y (from the bottom) and size of the QR code, in points
-_registered: dict = {}
-
-
-def font() -> str:
-    """Register settings.PDF_FONT once per process (parsing the font takes ~0.3 s) and return its name."""
-    path = settings.PDF_FONT
-    if path not in _registered:
-        name = f"{FONT}-{len(_registered)}"
-        pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
-        _registered[path] = name
-    return _registered[path]
-
-
-def _date(iso: str) -> str:
-    year, month, day = iso.split("-")
-    return f"{year}年{int(month)}月{int(day)}日"
 
 
 def _draw_qr(pdf, data: str, x: float, y: float, size: float):
@@ -74,10 +60,7 @@ def render_certificate(certificate, *, name: str, verify_url: str) -> bytes:
     content = certificate.content
     out = io.BytesIO()
     width, height = A4
-    pdf = canvas.Canvas(out, pagesize=A4, initialFontName=face, initialFontSize=12, pageCompression=1)
-    pdf.setTitle(f"{content['year']}年度继续教育证书 {content['number']}")
-    pdf.setAuthor(settings.SITE_NAME)
-    pdf.setCreator(settings.SITE_NAME)
+    pdf = a4_canvas(out, title=f"{content['year']}年度继续教育证书 {content['number']}")
     # Everything a third party needs to check the signature offline, with the platform's public key.
     pdf.setSubject(canonical_json(content).decode())
     pdf.setKeywords(f"Ed25519 signature: {certificate.signature}")
@@ -90,15 +73,15 @@ def render_certificate(certificate, *, name: str, verify_url: str) -> bytes:
     pdf.setLineWidth(1)
     pdf.rect(38, 38, width - 76, height - 76)
 
-    pdf.setFillColor(INK)
-    pdf.setFont(face, 15)
-    pdf.drawCentredString(width / 2, height - 100, "江苏省机关事业单位工勤人员")
-    pdf.setFillColor(BRAND)
-    pdf.setFont(face, 36)
-    pdf.drawCentredString(width / 2, height - 150, "继续教育证书")
-    pdf.setFillColor(INK)
-    pdf.setFont(face, 16)
-    pdf.drawCentredString(width / 2, height - 182, f"（{content['year']} 年度）")
+    title_block(
+        pdf,
+        top=height - 100,
+        kicker="江苏省机关事业单位工勤人员",
+        title="继续教育证书",
+        year=content["year"],
+        sizes=(15, 36, 16),
+        gaps=(50, 32),
+    )
     pdf.setStrokeColor(GOLD)
     pdf.setLineWidth(1.5)
     pdf.line(width / 2 - 90, height - 196, width / 2 + 90, height - 196)
@@ -111,17 +94,7 @@ def render_certificate(certificate, *, name: str, verify_url: str) -> bytes:
             f"兹证明 {holder}（身份证号 {escape(content['id_number'])}）{unit}，参加江苏省机关事业单位工勤人员 "
             f"{content['year']} 年度继续教育，完成学时如下，经考核，结果为{escape(content['result'])}。"
         )
-        body = ParagraphStyle(
-            "body",
-            fontName=face,
-            bulletFontName=face,  # reportlab's default (Times-Roman) would be referenced, unembedded
-            fontSize=size,
-            leading=leading,
-            wordWrap="CJK",
-            alignment=TA_JUSTIFY,
-            textColor=INK,
-        )
-        paragraph = Paragraph(text, body)
+        paragraph = Paragraph(text, text_style("body", size=size, leading=leading, alignment=TA_JUSTIFY))
         _, used = paragraph.wrapOn(pdf, text_width, 300)
         if used <= 100:
             break
@@ -136,14 +109,10 @@ def render_certificate(certificate, *, name: str, verify_url: str) -> bytes:
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, -1), face),
-                ("FONTSIZE", (0, 0), (-1, -1), 14),
+                *table_style(size=14, grid=0.8),
                 ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8f0fb")),
-                ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f4f6f9")),
-                ("GRID", (0, 0), (-1, -1), 0.8, BRAND),
+                ("BACKGROUND", (0, 0), (-1, 0), BRAND_LIGHT),
+                ("BACKGROUND", (0, -1), (-1, -1), GREY_LIGHT),
             ]
         )
     )
@@ -168,7 +137,7 @@ def render_certificate(certificate, *, name: str, verify_url: str) -> bytes:
     facts = [
         f"证书编号：{content['number']}",
         f"校　验　码：{certificate.check_code_display}",
-        f"发证日期：{_date(content['issued'])}",
+        f"发证日期：{chinese_date(datetime.date.fromisoformat(content['issued']))}",
         "发证平台：江苏省机关事业单位工勤人员",
         "　　　　　继续教育网络培训平台",
     ]

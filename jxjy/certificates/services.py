@@ -7,10 +7,13 @@ from django.utils import timezone
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+from jxjy.credits.standing import fmt_hours
+from jxjy.lib.errors import UserError
 from jxjy.lib.masking import mask_name
+from jxjy.lib.states import move
 
 from . import signing
-from .archive import fmt_hours, year_record
+from .archive import year_record
 from .models import Certificate, CertificateStatus
 
 CHECK_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read out and typed by people
@@ -20,10 +23,8 @@ HOURS_REVERSED = "学时被冲销，该年度不再合格"
 CLASS_REFUNDED = "班级已退款"
 
 
-class CertificateError(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+class CertificateError(UserError):
+    """A refusal about a certificate (UserError: a message for the learner)."""
 
 
 def new_number(year: int) -> str:
@@ -74,7 +75,7 @@ def issue_certificate(*, user, year: int, actor=None, request=None) -> Certifica
         if live is not None:
             if _substance(live.content) == _substance(content):
                 return live
-            _revoke(live, reason=REISSUED, actor=actor, request=request, now=now)
+            revoke_certificate(live, reason=REISSUED, actor=actor, now=now)
         for _ in range(5):
             content["number"] = new_number(year)
             try:
@@ -104,31 +105,19 @@ def issue_certificate(*, user, year: int, actor=None, request=None) -> Certifica
     return certificate
 
 
-def _revoke(certificate, *, reason, actor=None, request=None, now=None):
-    certificate.status = CertificateStatus.REVOKED
-    certificate.revoked_at = now or timezone.now()
-    certificate.revoke_reason = reason
-    certificate.save(update_fields=["status", "revoked_at", "revoke_reason"])
-    record(
-        Event.CERTIFICATE_REVOKE,
+def revoke_certificate(certificate, *, reason: str, actor=None, now=None) -> Certificate:
+    """Revoke a certificate (jxjy.lib.states.move: row locked, quiet when it already is, audited). The verification
+    page then shows 已撤销."""
+    certificate, _ = move(
+        certificate,
+        CertificateStatus.REVOKED,
+        event=Event.CERTIFICATE_REVOKE,
         actor=actor,
-        request=request,
-        obj=certificate,
-        number=certificate.number,
-        year=certificate.year,
-        reason=reason,
+        message="证书状态不允许撤销。",
+        detail={"number": certificate.number, "year": certificate.year, "reason": reason},
+        revoked_at=now or timezone.now(),
+        revoke_reason=reason,
     )
-
-
-def revoke_certificate(certificate, *, reason: str, actor=None, request=None) -> Certificate:
-    """Revoke a certificate (row locked; quiet when it already is). The verification page then shows 已撤销."""
-    with transaction.atomic():
-        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        if certificate.status == CertificateStatus.REVOKED:
-            return certificate
-        if CertificateStatus.REVOKED not in Certificate.TRANSITIONS[certificate.status]:
-            raise CertificateError("证书状态不允许撤销。")
-        _revoke(certificate, reason=reason, actor=actor, request=request)
     return certificate
 
 

@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 from jxjy.accounts.decorators import learner_required
 from jxjy.audit.services import client_ip
 from jxjy.catalog.models import Category
+from jxjy.learning.models import Enrollment
 from jxjy.learning.services import overall_percents
 from jxjy.lib import ratelimit
 
 from . import signing
-from .archive import archive_years, best_scores, exam_passed, live_enrollments, year_record
+from .archive import archive_years, best_scores, exam_passed, year_record
 from .models import Certificate, CertificateStatus
 from .pdf import render_certificate
 from .services import CertificateError, issue_certificate
@@ -49,7 +50,10 @@ def verify_url(request, certificate) -> str:
 def certificate_list(request):
     """培训证明: the classes finished (progress 100 %) with the exam passed; the picture says where to print."""
     enrollments = list(
-        live_enrollments(request.user).select_related("training_class").order_by("-training_class__year_id")
+        Enrollment.objects.live()
+        .filter(user=request.user)
+        .select_related("training_class__year")
+        .order_by("-training_class__year_id")
     )
     percents = overall_percents(request.user, enrollments)
     bests = best_scores(enrollments)

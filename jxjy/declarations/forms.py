@@ -58,12 +58,3 @@ class FilterForm(forms.Form):
         if data["until"]:
             queryset = queryset.filter(created_at__date__lte=data["until"])
         return queryset
-
-
-class ApproveForm(forms.Form):
-    hours = forms.DecimalField(label="核定学时", max_digits=5, decimal_places=1, min_value=Decimal("0.5"))
-    note = forms.CharField(label="审核意见", max_length=200, required=False)
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label="理由", max_length=200, widget=forms.Textarea(attrs={"rows": 3}))

@@ -16,19 +16,21 @@ from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingYear
 from jxjy.credits.models import CreditSource
 from jxjy.credits.services import post_entry
+from jxjy.credits.standing import Requirement, year_standing
+from jxjy.learning.models import Enrollment
+from jxjy.lib.errors import UserError
+from jxjy.lib.states import move
 
 from .models import Attachment, Declaration, Kind, Status
 
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ZERO = Decimal("0")
+REFUSED = "该申报当前为“{state}”，不能再操作。"
 
 
-class DeclarationError(Exception):
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class DeclarationError(UserError):
+    """A 视同申报 refusal (UserError: a message for the learner or reviewer, and the HTTP status)."""
 
 
 def fmt(hours: Decimal) -> str:
@@ -162,22 +164,14 @@ def update_claim(*, declaration, data: dict, uploads, remove_ids, request=None) 
 
 
 def withdraw_claim(*, declaration, request=None) -> Declaration:
-    return _move(declaration, Status.WITHDRAWN, actor=declaration.user, event=Event.DECLARATION_WITHDRAW,
-                 request=request)  # fmt: skip
+    """撤回 a claim still waiting for review."""
+    return _move(declaration, Status.WITHDRAWN, actor=declaration.user, event=Event.DECLARATION_WITHDRAW)
 
 
-def _move(declaration, to, *, actor, event, request=None, **changes):
-    with transaction.atomic():
-        declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
-        if to not in Declaration.TRANSITIONS[declaration.status]:
-            raise DeclarationError(f"该申报当前为“{declaration.get_status_display()}”，不能再操作。", status=409)
-        declaration.status = to
-        for field, value in changes.items():
-            setattr(declaration, field, value)
-        declaration.save()
-        record(event, actor=actor, request=request, obj=declaration, status=to, **{
-            k: str(v) for k, v in changes.items() if k in ("hours_approved", "review_note")
-        })  # fmt: skip
+def _move(declaration, to, *, actor, event, **changes) -> Declaration:
+    """One step of Declaration.TRANSITIONS (jxjy.lib.states.move: locked, quiet when already there, audited)."""
+    detail = {k: str(v) for k, v in changes.items() if k in ("hours_approved", "review_note")}
+    declaration, _ = move(declaration, to, event=event, actor=actor, message=REFUSED, detail=detail, **changes)
     return declaration
 
 
@@ -228,13 +222,12 @@ def type_cap(declaration) -> Decimal:
 
 def year_room(declaration) -> Decimal:
     """What the year's cap still allows: approved 视同申报 count at most `declaration_cap_ratio` of the
-    professional requirement (the learner's online class's, or else the year's)."""
-    from jxjy.certificates.archive import live_enrollments
-
-    enrollment = live_enrollments(declaration.user).filter(training_class__year=declaration.year).first()
+    professional requirement (the learner's online class's, or else the year's), less what the ledger holds."""
+    enrollment = Enrollment.objects.live().filter(user=declaration.user_id, training_class__year=declaration.year)
+    enrollment = enrollment.select_related("training_class").first()
     rule = enrollment.training_class if enrollment else declaration.year
-    cap = (rule.professional_hours or ZERO) * declaration.year.declaration_cap_ratio
-    return max(ZERO, cap - _approved_hours(declaration.user, declaration.year))
+    requirement = Requirement.of(rule, declaration.year.declaration_cap_ratio)
+    return year_standing(declaration.user_id, declaration.year_id, requirement).declaration_room
 
 
 def approve(*, declaration, hours: Decimal, reviewer, note="", request=None) -> Declaration:
@@ -257,21 +250,42 @@ def approve(*, declaration, hours: Decimal, reviewer, note="", request=None) -> 
             raise DeclarationError(
                 f"超过年度视同申报上限：该学员本年度最多还可认定 {fmt(room)} 学时（视同申报最多抵扣专业课要求的一半）。"
             )
-        locked = _move(locked, Status.APPROVED, actor=reviewer, event=Event.DECLARATION_APPROVE, request=request,
-                       hours_approved=hours, review_note=note, reviewed_by=reviewer,
-                       reviewed_at=timezone.now())  # fmt: skip
-        post_entry(user=locked.user, year=locked.year_id, category=locked.category, hours=hours,
-                   source=CreditSource.DECLARATION, source_id=f"declaration:{locked.pk}:{locked.reversals}",
-                   note=f"视同申报 {locked.title}")  # fmt: skip
+        locked = _move(
+            locked,
+            Status.APPROVED,
+            actor=reviewer,
+            event=Event.DECLARATION_APPROVE,
+            hours_approved=hours,
+            review_note=note,
+            reviewed_by=reviewer,
+            reviewed_at=timezone.now(),
+        )
+        post_entry(
+            user=locked.user,
+            year=locked.year_id,
+            category=locked.category,
+            hours=hours,
+            source=CreditSource.DECLARATION,
+            source_id=f"declaration:{locked.pk}:{locked.reversals}",
+            note=f"视同申报 {locked.title}",
+        )
     return locked
 
 
 def reject(*, declaration, reviewer, reason: str, request=None) -> Declaration:
+    """驳回 with the reason the learner will read."""
     reason = reason.strip()
     if not reason:
         raise DeclarationError("请填写驳回理由，学员将看到这条理由。")
-    return _move(declaration, Status.REJECTED, actor=reviewer, event=Event.DECLARATION_REJECT, request=request,
-                 review_note=reason[:200], reviewed_by=reviewer, reviewed_at=timezone.now())  # fmt: skip
+    return _move(
+        declaration,
+        Status.REJECTED,
+        actor=reviewer,
+        event=Event.DECLARATION_REJECT,
+        review_note=reason[:200],
+        reviewed_by=reviewer,
+        reviewed_at=timezone.now(),
+    )
 
 
 def reverse_approval(*, declaration, reviewer, reason: str, request=None) -> Declaration:
@@ -283,9 +297,23 @@ def reverse_approval(*, declaration, reviewer, reason: str, request=None) -> Dec
         locked = Declaration.objects.select_for_update().get(pk=declaration.pk)
         if locked.status != Status.APPROVED:
             raise DeclarationError("只有已通过的申报可以撤销审批。", status=409)
-        post_entry(user=locked.user, year=locked.year_id, category=locked.category, hours=-locked.hours_approved,
-                   source=CreditSource.REVERSAL, source_id=f"declaration:{locked.pk}:{locked.reversals}:reversal",
-                   note=f"撤销视同申报 {locked.title}")  # fmt: skip
-        return _move(locked, Status.PENDING, actor=reviewer, event=Event.DECLARATION_REVERSE, request=request,
-                     review_note=f"撤销审批：{reason[:190]}", hours_approved=None, reversals=locked.reversals + 1,
-                     reviewed_by=reviewer, reviewed_at=timezone.now())  # fmt: skip
+        post_entry(
+            user=locked.user,
+            year=locked.year_id,
+            category=locked.category,
+            hours=-locked.hours_approved,
+            source=CreditSource.REVERSAL,
+            source_id=f"declaration:{locked.pk}:{locked.reversals}:reversal",
+            note=f"撤销视同申报 {locked.title}",
+        )
+        return _move(
+            locked,
+            Status.PENDING,
+            actor=reviewer,
+            event=Event.DECLARATION_REVERSE,
+            review_note=f"撤销审批：{reason[:190]}",
+            hours_approved=None,
+            reversals=locked.reversals + 1,
+            reviewed_by=reviewer,
+            reviewed_at=timezone.now(),
+        )

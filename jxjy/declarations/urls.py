@@ -11,6 +11,4 @@ urlpatterns = [
     path("declarations/<int:pk>/edit/", views.learner_edit, name="edit"),
     path("declarations/<int:pk>/withdraw/", views.learner_withdraw, name="withdraw"),
     path("declarations/attachments/<int:pk>/", views.attachment, name="attachment"),
-    path("office/declarations/", views.review_list, name="review_list"),
-    path("office/declarations/<int:pk>/", views.review_detail, name="review_detail"),
 ]

@@ -1,4 +1,5 @@
-"""视同申报: the learner's list and form (manual 五(四)), and the city office's review in the back office."""
+"""视同申报: the learner's list and form (manual 五(四)), and the attachment download its reviewers share (the review
+itself is the back office's: jxjy.office.views.declarations)."""
 
 import re
 
@@ -10,15 +11,15 @@ from django.views.decorators.http import require_POST
 
 from jxjy.accounts.decorators import learner_required
 from jxjy.accounts.models import Role
-from jxjy.accounts.permissions import scope, staff_required
+from jxjy.accounts.permissions import scope
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib import serving
+from jxjy.lib.errors import UserError
 
 from . import services
-from .forms import ApproveForm, DeclarationForm, FilterForm, ReasonForm
+from .forms import DeclarationForm, FilterForm
 from .models import Attachment, Declaration
-from .services import DeclarationError
 
 # An attachment's id as the form sends it: ASCII digits ("²" passes str.isdigit() but not int()), within an integer.
 ATTACHMENT_ID = re.compile(r"[0-9]{1,9}")
@@ -57,7 +58,7 @@ def _claim_form(request, declaration=None):
                                       request=request)  # fmt: skip
                 messages.success(request, "申报已修改。" + SUBMITTED[5:])
             return redirect("declarations:detail", pk=declaration.pk)
-        except DeclarationError as exc:
+        except UserError as exc:
             form.add_error(None, exc.message)
             status = exc.status  # 413 for a file or a quota too large
     year = services.current_year_or_none()
@@ -92,7 +93,7 @@ def learner_withdraw(request, pk):
     try:
         services.withdraw_claim(declaration=declaration, request=request)
         messages.success(request, "申报已撤回。")
-    except DeclarationError as exc:
+    except UserError as exc:
         messages.error(request, exc.message)
     return redirect("declarations:detail", pk=pk)
 
@@ -112,58 +113,3 @@ def attachment(request, pk):
         raise Http404
     # A download (named with its checked type's extension), never a page: see jxjy.lib.serving.
     return serving.download(item.file.open("rb"), content_type=item.content_type, filename=item.display_name)
-
-
-# --- The city office's review ------------------------------------------------------------------------------------
-
-
-@staff_required(Role.CITY)
-def review_list(request):
-    """视同申报审核: the claims of the office's own city's learners (the province: all), filtered as the learner's."""
-    filters = FilterForm(request.GET or None)
-    claims = filters.apply(scope(Declaration.objects.select_related("user__city"), request.user))
-    page = _page(request, claims)
-    duplicates = services.duplicate_ids(page.object_list)
-    return render(request, "declarations/review_list.html", {"filters": filters, "page": page,
-                                                              "duplicates": duplicates,
-                                                              "office_menu": "declarations"})  # fmt: skip
-
-
-@staff_required(Role.CITY)
-def review_detail(request, pk):
-    declaration = get_object_or_404(
-        scope(Declaration.objects.select_related("user__city", "year", "reviewed_by"), request.user), pk=pk
-    )
-    approve_form, reason_form = ApproveForm(prefix="approve"), ReasonForm(prefix="reason")
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "approve":
-                approve_form = ApproveForm(request.POST, prefix="approve")
-                if approve_form.is_valid():
-                    services.approve(declaration=declaration, hours=approve_form.cleaned_data["hours"],
-                                     reviewer=request.user, note=approve_form.cleaned_data["note"],
-                                     request=request)  # fmt: skip
-                    messages.success(request, "已通过，学时已计入该学员本年度的学时记录。")
-                    return redirect("declarations:review_detail", pk=pk)
-            elif action in ("reject", "reverse"):
-                reason_form = ReasonForm(request.POST, prefix="reason")
-                if reason_form.is_valid():
-                    handler = services.reject if action == "reject" else services.reverse_approval
-                    handler(declaration=declaration, reviewer=request.user, reason=reason_form.cleaned_data["reason"],
-                            request=request)  # fmt: skip
-                    messages.success(request, "已驳回。" if action == "reject" else "已撤销审批，学时已冲销。")
-                    return redirect("declarations:review_detail", pk=pk)
-        except DeclarationError as exc:
-            messages.error(request, exc.message)
-    context = {
-        "declaration": declaration,
-        "attachments": declaration.attachments.all(),
-        "duplicate": declaration.pk in services.duplicate_ids([declaration]),
-        "type_cap": services.type_cap(declaration),
-        "year_room": services.year_room(declaration),
-        "approve_form": approve_form,
-        "reason_form": reason_form,
-        "office_menu": "declarations",
-    }
-    return render(request, "declarations/review_detail.html", context)

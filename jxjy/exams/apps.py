@@ -7,6 +7,6 @@ class ExamsConfig(AppConfig):
     verbose_name = "练习与考试"
 
     def ready(self):
-        from . import personal_data
+        from . import personal_data, receivers  # noqa: F401
 
         personal_data.register()  # its part of 下载我的个人信息 and of 注销 (jxjy.accounts.personal_data)

@@ -8,11 +8,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import Question, QuestionKind
+from jxjy.credits import standing
+from jxjy.learning.models import CourseSelection, Enrollment, EnrollmentStatus
+from jxjy.learning.services import complete_enrollment
+from jxjy.lib.states import move
 
 from .models import AttemptStatus, ExamAnswer, ExamAttempt, Practice, WrongQuestion, WrongSource
 
@@ -41,8 +46,6 @@ class ExamError(Exception):
 
 def question_pool(enrollment):
     """The questions of the courses this learner studies in the class (公共课 and the chosen ones): the exam's."""
-    from jxjy.learning.models import CourseSelection
-
     selected = CourseSelection.objects.filter(enrollment=enrollment).values("course")
     return Question.objects.filter(course__in=selected)
 
@@ -87,8 +90,6 @@ def normalise(letters: str) -> str:
 
 def record_wrong(user, question_id, source):
     """Put a question into the learner's 错题本 (or count one more miss)."""
-    from django.db.models import F
-
     updated = WrongQuestion.objects.filter(user=user, question_id=question_id).update(
         wrong_count=F("wrong_count") + 1, last_wrong_at=timezone.now(), source=source
     )
@@ -195,18 +196,17 @@ def submit_practice(*, practice, answers: dict, actor=None) -> Practice:
 
 
 def exam_gate(enrollment, progress=None) -> str:
-    """Why the exam cannot be entered now ('' when it can)."""
-    from jxjy.learning.models import EnrollmentStatus
-    from jxjy.learning.services import class_progress
-
+    """Why the exam cannot be entered now ('' when it can): every category of the class's yearly standing
+    (credits.standing, 视同申报 within the cap) must be met. `progress`: class_progress(enrollment), if at hand."""
     if enrollment.status == EnrollmentStatus.REFUNDED:
         return "该班级已退款。"
-    progress = progress or class_progress(enrollment)
-    if not progress["complete"]:
-        missing = "，".join(
-            f"{c['label']}还差 {c['missing'].normalize():f} 学时" for c in progress["categories"] if c["missing"]
-        )
-        return f"班级进度达到 100% 才能参加考试（当前 {progress['percent']}%：{missing}）。"
+    if progress is not None:
+        year = progress["standing"]
+    else:
+        year = standing.class_standing(enrollment.user_id, enrollment.training_class)
+    if not year.hours_met:
+        missing = "，".join(f"{c.label}还差 {c.missing.normalize():f} 学时" for c in year.categories if c.missing)
+        return f"班级进度达到 100% 才能参加考试（当前 {year.percent}%：{missing}）。"
     return ""
 
 
@@ -249,8 +249,6 @@ def open_attempt(enrollment):
 def start_attempt(*, enrollment, request=None) -> ExamAttempt:
     """进入: resume the open attempt, or start the next one if attempts remain and the class is at 100 %.
     One exam at a time per learner: another class's exam in progress refuses this one."""
-    from jxjy.learning.models import Enrollment
-
     if reason := exam_gate(enrollment):
         raise ExamError(reason, status=403)
     with transaction.atomic():
@@ -320,13 +318,11 @@ def save_answer(*, attempt, question_id: int, shown: str) -> None:
             ExamAnswer.objects.create(attempt=attempt, question_id=question_id, given=given)
 
 
-def submit_attempt(*, attempt, auto=False, request=None) -> ExamAttempt:
+def submit_attempt(*, attempt, auto=False) -> ExamAttempt:
     """我要交卷 (or the automatic submission once the time and grace are up): grade once, with every answer saved
-    so far. A 交卷 within the grace (the page's own at zero) is the learner's; one after it counts as the
-    deadline's. Safe to call twice and from the page and the beat task at once: the first grades, the rest return
-    the graded attempt."""
-    from jxjy.learning.models import Enrollment, EnrollmentStatus
-
+    so far; a pass completes the class (已结业) when its gate is open. A 交卷 within the grace (the page's own at
+    zero) is the learner's; one after it counts as the deadline's. Safe to call twice and from the page and the beat
+    task at once: the first grades, the rest return the graded attempt."""
     with transaction.atomic():
         attempt = (
             ExamAttempt.objects.select_for_update(of=("self",))
@@ -335,38 +331,49 @@ def submit_attempt(*, attempt, auto=False, request=None) -> ExamAttempt:
         )
         if attempt.status != AttemptStatus.STARTED:
             return attempt  # a second click, a second tab: graded once
-        now = timezone.now()
+        enrollment, now = attempt.enrollment, timezone.now()
         # A 交卷 after the grace counts as the deadline's: only the answers saved in time.
         auto = auto or is_closed(attempt, now)
-        attempt.status, attempt.submitted_at, attempt.auto_submitted = (
+        right = _grade(attempt)
+        score = round(right * 100 / len(attempt.paper)) if attempt.paper else 0
+        # 交卷 and 评分 are one step here; the one audit record (with the score) is the grading's, as ever.
+        submitted_at = min(now, attempt.deadline) if auto else now
+        attempt, _ = move(
+            attempt,
             AttemptStatus.SUBMITTED,
-            min(now, attempt.deadline) if auto else now,
-            auto,
+            event="",
+            actor=attempt.user,
+            submitted_at=submitted_at,
+            auto_submitted=auto,
         )
-        given = dict(attempt.answers.values_list("question_id", "given"))
-        questions = Question.objects.in_bulk([e["q"] for e in attempt.paper])
-        right = 0
-        for entry in attempt.paper:
-            question = questions[entry["q"]]
-            answer = given.get(question.pk, "")
-            if answer and question.is_correct(answer):
-                right += 1
-            else:
-                record_wrong(attempt.user, question.pk, WrongSource.EXAM)
-        training_class = attempt.enrollment.training_class
-        attempt.correct = right
-        attempt.score = round(right * 100 / len(attempt.paper)) if attempt.paper else 0
-        attempt.passed = attempt.score >= training_class.exam_pass_score
-        attempt.status = AttemptStatus.GRADED
-        attempt.save(update_fields=["status", "submitted_at", "auto_submitted", "correct", "score", "passed"])
-        record(Event.EXAM_SUBMIT, actor=attempt.user, request=request, obj=attempt, score=attempt.score, auto=auto)
-        if attempt.passed:
-            enrollment = Enrollment.objects.select_for_update().get(pk=attempt.enrollment_id)
-            if enrollment.status == EnrollmentStatus.LEARNING and not exam_gate(enrollment):
-                enrollment.status = EnrollmentStatus.COMPLETED
-                enrollment.save(update_fields=["status"])
-                record(Event.ENROLLMENT_COMPLETE, actor=attempt.user, obj=enrollment, score=attempt.score)
+        attempt, _ = move(
+            attempt,
+            AttemptStatus.GRADED,
+            event=Event.EXAM_SUBMIT,
+            actor=attempt.user,
+            detail={"score": score, "auto": auto},
+            correct=right,
+            score=score,
+            passed=score >= enrollment.training_class.exam_pass_score,
+        )
+        if attempt.passed and not exam_gate(enrollment):
+            complete_enrollment(enrollment, actor=attempt.user, score=score)
     return attempt
+
+
+def _grade(attempt) -> int:
+    """How many of the paper's questions the saved answers got right; the others go into the 错题本."""
+    given = dict(attempt.answers.values_list("question_id", "given"))
+    questions = Question.objects.in_bulk([e["q"] for e in attempt.paper])
+    right = 0
+    for entry in attempt.paper:
+        question = questions[entry["q"]]
+        answer = given.get(question.pk, "")
+        if answer and question.is_correct(answer):
+            right += 1
+        else:
+            record_wrong(attempt.user, question.pk, WrongSource.EXAM)
+    return right
 
 
 def close_overdue_attempts() -> int:

@@ -347,7 +347,7 @@ def attempt_submit(request, enrollment_id, attempt_id):
     attempt = _attempt(request, enrollment, attempt_id)
     result = reverse("exams:attempt", args=[enrollment.pk, attempt.pk])
     if request.method == "POST" and attempt.status == AttemptStatus.STARTED:
-        attempt = services.submit_attempt(attempt=attempt, request=request)
+        attempt = services.submit_attempt(attempt=attempt)  # audited with the request's address (its context)
         if attempt.auto_submitted:
             messages.info(request, "考试时间已到，系统已按截止前保存的答案交卷。")
         elif attempt.submitted_at >= attempt.deadline or request.POST.get("reason") == "time_up":

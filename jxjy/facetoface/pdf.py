@@ -1,4 +1,4 @@
-"""打印报名表: one A4 page drawn with reportlab, in the certificate's embedded Chinese font (so it prints the same
+"""打印报名表: one A4 page drawn with reportlab, in the embedded Chinese font of jxjy.lib.pdf (so it prints the same
 everywhere and its text can be extracted). Personal numbers are masked, as on screen."""
 
 import io
@@ -6,17 +6,21 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import timezone
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from jxjy.certificates.pdf import BRAND, INK, MUTED, font
-
-
-def _date(value) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
+from jxjy.lib.pdf import (
+    BRAND,
+    BRAND_LIGHT,
+    GREY_LIGHT,
+    MUTED,
+    a4_canvas,
+    chinese_date,
+    font,
+    table_style,
+    text_style,
+    title_block,
+)
 
 
 def _hours(value) -> str:
@@ -29,22 +33,18 @@ def render_booking_form(booking, *, user) -> bytes:
     face_class = booking.face_class
     out = io.BytesIO()
     width, height = A4
-    pdf = canvas.Canvas(out, pagesize=A4, initialFontName=face, initialFontSize=12, pageCompression=1)
-    pdf.setTitle(f"面授班报名表 {booking.number}")
-    pdf.setAuthor(settings.SITE_NAME)
-    pdf.setCreator(settings.SITE_NAME)
+    pdf = a4_canvas(out, title=f"面授班报名表 {booking.number}")
+    title_block(
+        pdf,
+        top=height - 72,
+        kicker="江苏省机关事业单位工勤人员继续教育",
+        title="面授班报名表",
+        year=face_class.year_id,
+        sizes=(14, 26, 12),
+        gaps=(36, 24),
+    )
 
-    pdf.setFillColor(INK)
-    pdf.setFont(face, 14)
-    pdf.drawCentredString(width / 2, height - 72, "江苏省机关事业单位工勤人员继续教育")
-    pdf.setFillColor(BRAND)
-    pdf.setFont(face, 26)
-    pdf.drawCentredString(width / 2, height - 108, "面授班报名表")
-    pdf.setFillColor(INK)
-    pdf.setFont(face, 12)
-    pdf.drawCentredString(width / 2, height - 132, f"（{face_class.year_id} 年度）")
-
-    cell = ParagraphStyle("cell", fontName=face, fontSize=12, leading=17, wordWrap="CJK", textColor=INK)
+    cell = text_style("cell", size=12, leading=17)
 
     def text(value):
         return Paragraph(escape(str(value or "—")), cell)
@@ -53,9 +53,9 @@ def render_booking_form(booking, *, user) -> bytes:
         f"共 {_hours(face_class.total_hours)} 学时（公共课 {_hours(face_class.public_hours)} · "
         f"专业课 {_hours(face_class.professional_hours)} · 选修课 {_hours(face_class.elective_hours)}）"
     )
-    dates = _date(face_class.start_date)
+    dates = chinese_date(face_class.start_date)
     if face_class.end_date != face_class.start_date:
-        dates += f" 至 {_date(face_class.end_date)}"
+        dates += f" 至 {chinese_date(face_class.end_date)}"
     booked_at = timezone.localtime(booking.booked_at or booking.created_at)
     rows = [
         ["学员信息", ""],
@@ -78,20 +78,16 @@ def render_booking_form(booking, *, user) -> bytes:
     ]
     sections = [i for i, row in enumerate(rows) if row[1] == ""]
     style = [
-        ("FONTNAME", (0, 0), (-1, -1), face),
-        ("FONTSIZE", (0, 0), (-1, -1), 12),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-        ("GRID", (0, 0), (-1, -1), 0.7, BRAND),
+        *table_style(size=12, grid=0.7),
         ("TOPPADDING", (0, 0), (-1, -1), 6),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
         ("LEFTPADDING", (0, 0), (-1, -1), 8),
-        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f4f6f9")),
+        ("BACKGROUND", (0, 0), (0, -1), GREY_LIGHT),
     ]
     for i in sections:
         style += [
             ("SPAN", (0, i), (1, i)),
-            ("BACKGROUND", (0, i), (1, i), colors.HexColor("#e8f0fb")),
+            ("BACKGROUND", (0, i), (1, i), BRAND_LIGHT),
             ("TEXTCOLOR", (0, i), (1, i), BRAND),
         ]
     table = Table(rows, colWidths=[96, width - 2 * 64 - 96])

@@ -24,8 +24,10 @@ from jxjy.catalog.models import Category, YearClaim, YearClaimSource
 from jxjy.catalog.services import YearTaken, claim_year, release_year
 from jxjy.credits.models import CreditEntry, CreditSource
 from jxjy.credits.services import post_entry
+from jxjy.lib.errors import UserError
 from jxjy.lib.sms import send_sms
 from jxjy.lib.sms.base import SmsError
+from jxjy.lib.states import move
 
 from .models import (
     CANCEL_WINDOW,
@@ -43,11 +45,8 @@ TOO_LATE_TO_CANCEL = "报名超过 3 天，不能取消，请联系所在地市�
 HAS_FACETOFACE = "您已报名本年度面授班，不能再报名网络班。"
 
 
-class FaceToFaceError(Exception):
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class FaceToFaceError(UserError):
+    """A 面授 refusal (UserError: a message for the learner or the office, and the HTTP status)."""
 
 
 def current_year() -> int:
@@ -273,38 +272,47 @@ def mark_attendance(*, booking, attended: bool, actor, request=None) -> FaceToFa
     with new negative entries. Quiet when already in that state."""
     target = BookingStatus.ATTENDED if attended else BookingStatus.ABSENT
     with transaction.atomic():
-        booking = (
-            FaceToFaceBooking.objects.select_for_update(of=("self",))  # the booking only, not its class or learner
-            .select_related("face_class", "user")
-            .get(pk=booking.pk)
+        booking, before = move(
+            booking,
+            target,
+            event=Event.FACETOFACE_ATTENDANCE,
+            actor=actor,
+            message="该报名{state}，不能登记考勤。",
+            attendance_at=timezone.now(),
+            attendance_by=actor,
         )
-        if booking.status == target:
+        if before is None:
             return booking
-        if target not in FaceToFaceBooking.TRANSITIONS[booking.status]:
-            raise FaceToFaceError(f"该报名{booking.get_status_display()}，不能登记考勤。", status=409)
         face_class = booking.face_class
-        if not face_class.has_started():
+        if not face_class.has_started():  # raised inside the transaction: the move and its record are undone
             raise FaceToFaceError("面授班尚未开班，开班后才能登记考勤。", status=409)
-        before = booking.status
-        fields = ["status", "attendance_at", "attendance_by"]
         if target == BookingStatus.ATTENDED:
             rule = face_class.year  # never more than the year requires, even if its rule was lowered since
             for category, hours in face_class.hours_by_category().items():
                 hours = min(hours, getattr(rule, HOUR_FIELDS[category]))
-                post_entry(user=booking.user, year=face_class.year_id, category=category, hours=hours,
-                           source=CreditSource.FACE_TO_FACE, source_id=_credit_id(booking, category),
-                           note=f"面授班 {face_class.title}")  # fmt: skip
+                post_entry(
+                    user=booking.user,
+                    year=face_class.year_id,
+                    category=category,
+                    hours=hours,
+                    source=CreditSource.FACE_TO_FACE,
+                    source_id=_credit_id(booking, category),
+                    note=f"面授班 {face_class.title}",
+                )
         elif before == BookingStatus.ATTENDED:
             posted = CreditEntry.objects.filter(
                 source=CreditSource.FACE_TO_FACE, source_id__in=[_credit_id(booking, c) for c in Category.values]
             )
             for entry in posted:
-                post_entry(user=booking.user, year=entry.year, category=entry.category, hours=-entry.hours,
-                           source=CreditSource.REVERSAL, source_id=f"{entry.source_id}:reversal",
-                           note=f"面授班改为缺勤 {face_class.title}")  # fmt: skip
+                post_entry(
+                    user=booking.user,
+                    year=entry.year,
+                    category=entry.category,
+                    hours=-entry.hours,
+                    source=CreditSource.REVERSAL,
+                    source_id=f"{entry.source_id}:reversal",
+                    note=f"面授班改为缺勤 {face_class.title}",
+                )
             booking.reversals += 1
-            fields.append("reversals")
-        booking.status, booking.attendance_at, booking.attendance_by = target, timezone.now(), actor
-        booking.save(update_fields=fields)
-        record(Event.FACETOFACE_ATTENDANCE, actor=actor, request=request, obj=booking, before=before, after=target)
+            booking.save(update_fields=["reversals"])
     return booking

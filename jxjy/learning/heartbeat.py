@@ -21,23 +21,20 @@ import random
 import re
 import time
 import uuid
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jxjy.credits.models import CreditSource
-from jxjy.credits.services import post_entry
-from jxjy.exams.models import WrongSource
-from jxjy.exams.services import record_wrong
 from jxjy.lib.intervals import add_interval, covered
 from jxjy.lib.numbers import field_range
 from jxjy.lib.throttled_logging import ThrottledLogger
 
-from . import playstate
-from .models import Checkpoint, CoursewareProgress, Enrollment, EnrollmentStatus, PlaybackSession
+from . import playstate, services
+from .models import Checkpoint, CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus, PlaybackSession
+from .playstate import PlayState
 from .services import LearningError
+from .signals import checkpoint_answered_wrong
 
 # A heartbeat that asks for what it cannot earn is logged: at most one line per learner and kind a minute across
 # all workers (the cache counts the rest), so a flood of forged heartbeats cannot fill the disk.
@@ -82,8 +79,6 @@ def _checkpoints_for(progress, courseware):
 
 def start_playback(*, user, enrollment: Enrollment, courseware) -> dict:
     """播放: open a playback session for a courseware of a selected course; supersede any other."""
-    from .models import CourseSelection
-
     if enrollment.user_id != user.pk or enrollment.status == EnrollmentStatus.REFUNDED:
         raise LearningError("班级不存在。", status=404)
     if not CourseSelection.objects.filter(enrollment=enrollment, course_id=courseware.chapter.course_id).exists():
@@ -111,24 +106,19 @@ def start_playback(*, user, enrollment: Enrollment, courseware) -> dict:
                 playstate.write_replaced(user.pk, old)  # the previous playback's unwritten time, before it goes
                 progress.refresh_from_db()
             state = playstate.state_for(session, progress, progress.checkpoints.filter(answered_at__isnull=True))
-            state["lp"] = progress.position
-            state["opened"] = enrollment.status == EnrollmentStatus.OPENED
+            state.last_position = progress.position  # the old playback's, if it was just written
             if playstate.store().cas(user.pk, raw, state):
                 break
-    gates = state["gates"]
+    gates = state.gates
     return {
         "session": str(session.id),
         "position": progress.position,
-        "furthest": _furthest(state),
+        "furthest": state.furthest,
         "duration": courseware.duration,
         "interval": settings.HEARTBEAT_INTERVAL,
         "finished": progress.finished_at is not None,
         "pending": {"position": gates[0][1]} if gates else None,
     }
-
-
-def _furthest(state) -> float:
-    return max((end for _, end in state["iv"]), default=0.0)
 
 
 def _question_payload(checkpoint_id):
@@ -143,53 +133,44 @@ def _question_payload(checkpoint_id):
     }
 
 
-def judge(state: dict, *, seq: int, position: float, playing: bool, now: float) -> float:
+def judge(state: PlayState, *, seq: int, position: float, playing: bool, now: float) -> float:
     """Apply one heartbeat to a playback state (in place); returns the seconds credited. Pure: no I/O."""
-    duration = state["d"]
+    duration = state.duration
     position = max(0.0, min(float(position), duration))
-    gates = state["gates"]
-    wall = max(0.0, now - state["t"])
-    budget = state["b"]
-    if state["play"]:
+    gates = state.gates
+    wall = max(0.0, now - state.beat_at)
+    budget = state.budget
+    if state.playing:
         budget = min(budget + wall, settings.HEARTBEAT_BUDGET_CAP)
-    start = state["lp"]
+    start = state.last_position
     credited = 0.0
     anchor = position
-    if position > start and start <= _furthest(state) + settings.HEARTBEAT_SEEK_TOLERANCE:
+    if position > start and start <= state.furthest + settings.HEARTBEAT_SEEK_TOLERANCE:
         stop = min(position, start + budget, start + settings.HEARTBEAT_MAX_SEGMENT)
         gated = bool(gates) and gates[0][1] < stop
         if gated:
             stop = max(start, gates[0][1])
         credited = max(0.0, stop - start)
         if credited:
-            state["iv"] = add_interval(state["iv"], start, stop)
+            state.intervals = add_interval(state.intervals, start, stop)
         # A heartbeat that arrived late (a slow network, a busy server) is only a few seconds "ahead"
         # of the clock: carry on from where its credit stopped, so the next one continues the watched
         # stretch. A bigger lead is a seek forward, which never earns: the anchor moves there.
         late = position - start <= wall + settings.HEARTBEAT_LATE_TOLERANCE
         if credited < position - start and late and not gated:
             anchor = stop
-    state.update(b=budget - credited, seq=seq, t=now, lp=anchor, play=bool(playing))
-    state["cr"] += credited
-    state["pos"] = position if position < duration - 1 else 0.0
-    state["v"] += 1
+    state.budget, state.seq, state.beat_at, state.last_position = budget - credited, seq, now, anchor
+    state.playing = bool(playing)
+    state.credited += credited
+    state.position = position if position < duration - 1 else 0.0
+    state.version += 1
     if (
-        state["fin"] is None
+        state.finished is None
         and duration > 0
-        and covered(state["iv"]) >= settings.COURSEWARE_FINISHED_COVERAGE * duration
+        and covered(state.intervals) >= settings.COURSEWARE_FINISHED_COVERAGE * duration
     ):
-        state["fin"] = now
+        state.finished = now
     return credited
-
-
-def _begin_study(enrollment_id: int) -> bool:
-    """The first credited time of a class moves it to 学习中 in PostgreSQL before the credit counts: a class refunded
-    meanwhile (a refund needs a class nobody has studied yet, and holds its row while it runs) earns nothing."""
-    if Enrollment.objects.filter(pk=enrollment_id, status=EnrollmentStatus.OPENED).update(
-        status=EnrollmentStatus.LEARNING
-    ):
-        return True
-    return Enrollment.objects.filter(pk=enrollment_id).exclude(status=EnrollmentStatus.REFUNDED).exists()
 
 
 def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: bool) -> tuple[int, dict]:
@@ -201,71 +182,48 @@ def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: b
         raw, state = store.get(user_id)
         if state is None:
             state = playstate.load(user_id)  # Redis lost it: PostgreSQL is at most one flush behind
-        if state is None or state["sid"] != session_id:
+        if state is None or state.session != session_id:
             if PlaybackSession.objects.filter(pk=session_id, user_id=user_id).exists():
                 log_anomaly("superseded", user_id=user_id, session_id=session_id, seq=seq)
                 return 409, {"superseded": True, "error": "您已在其他页面或设备上播放课程，此处已暂停计时。"}
             return 404, {"error": "播放会话不存在，请刷新页面。"}
-        if position > state["d"] + POSITION_SLACK:
+        if position > state.duration + POSITION_SLACK:
             log_anomaly("past_the_end", user_id=user_id, session_id=session_id, seq=seq, position=round(position))
             return 400, {"error": INVALID_BEAT}
-        if seq <= state["seq"]:
-            log_anomaly("replayed", user_id=user_id, session_id=session_id, seq=seq, last=state["seq"])
+        if seq <= state.seq:
+            log_anomaly("replayed", user_id=user_id, session_id=session_id, seq=seq, last=state.seq)
             return 200, {"accepted": False, "credited": 0}
-        was_finished, first_credit = state["fin"], state.get("opened")
-        now, start, last_at = time.time(), state["lp"], state["t"]
+        was_finished, first_credit = state.finished, state.opened
+        now, start, last_at = time.time(), state.last_position, state.beat_at
         credited = judge(state, seq=seq, position=position, playing=playing, now=now)
-        if credited and first_credit and not _begin_study(state["e"]):
+        # The class's first credited time moves it to 学习中 in PostgreSQL before the credit counts: a class refunded
+        # meanwhile (a refund needs a class nobody has studied yet, and holds its row while it runs) earns nothing.
+        if credited and first_credit and not services.start_learning(Enrollment(pk=state.enrollment)):
             return 410, {"error": "该班级已退款，不能继续学习。"}
         if credited and first_credit:
-            state["opened"] = False
+            state.opened = False
         if written := store.cas(user_id, raw, state):
             break
     else:
         return 503, {"error": "服务器繁忙，正在重试。"}
-    claimed, wall = min(position, state["d"]) - start, now - last_at
+    claimed, wall = min(position, state.duration) - start, now - last_at
     if claimed > wall + settings.HEARTBEAT_LATE_TOLERANCE and claimed > credited + 0.5:
         # The position ran ahead of the clock (a faster rate, a script, a jump past what was watched).
         log_anomaly("ahead_of_clock", user_id=user_id, session_id=session_id, seq=seq, claimed=round(claimed, 1),
                     wall=round(wall, 1), credited=round(credited, 1))  # fmt: skip
-    if (state["fin"] and not was_finished) or (credited and first_credit) or not playing:
+    if (state.finished and not was_finished) or (credited and first_credit) or not playing:
         playstate.write_now(user_id, written, state)  # the moments that matter are written at once
-    gates = state["gates"]
-    reached = bool(gates) and gates[0][1] <= min(position, state["d"]) + 0.5
+    gates = state.gates
+    reached = bool(gates) and gates[0][1] <= min(position, state.duration) + 0.5
     return 200, {
         "accepted": True,
         "credited": round(credited, 2),
-        "watched": round(covered(state["iv"]), 1),
-        "furthest": round(_furthest(state), 1),
-        "finished": state["fin"] is not None,
+        "watched": round(covered(state.intervals), 1),
+        "furthest": round(state.furthest, 1),
+        "finished": state.finished is not None,
         "pending": _question_payload(gates[0][0]) if reached else None,
         "gate": gates[0][1] if gates else None,
     }
-
-
-def post_courseware_hours(progress):
-    """A finished courseware posts its share of the course's hours (by duration) to the ledger, once."""
-    from jxjy.catalog.models import Courseware
-
-    courseware = Courseware.objects.select_related("chapter__course").get(pk=progress.courseware_id)
-    course = courseware.chapter.course
-    enrollment = Enrollment.objects.select_related("training_class", "user").get(pk=progress.enrollment_id)
-    durations = list(Courseware.objects.filter(chapter__course=course).order_by("pk").values_list("pk", "duration"))
-    total = sum(d for _, d in durations) or 1
-    cent = Decimal("0.01")
-    shares = {pk: (course.hours * Decimal(str(d / total))).quantize(cent, ROUND_HALF_UP) for pk, d in durations}
-    # The last courseware takes the remainder, so a finished course posts exactly its hours.
-    last_pk = durations[-1][0]
-    shares[last_pk] = course.hours - sum(v for pk, v in shares.items() if pk != last_pk)
-    post_entry(
-        user=enrollment.user,
-        year=enrollment.training_class.year_id,
-        category=course.category,
-        hours=shares[courseware.pk],
-        source=CreditSource.ONLINE,
-        source_id=f"progress:{progress.pk}",
-        note=f"{course.title} · {courseware.title}",
-    )
 
 
 def answer_checkpoint(*, user, checkpoint_id: int, answer: str) -> dict:
@@ -290,7 +248,7 @@ def answer_checkpoint(*, user, checkpoint_id: int, answer: str) -> dict:
         wrong = {"answer": answer[:16], "at": timezone.now().isoformat()}
         checkpoint.wrong_answers = [*checkpoint.wrong_answers, wrong]
         checkpoint.save(update_fields=["wrong_answers"])
-        record_wrong(user, checkpoint.question_id, WrongSource.POPUP)  # into the 错题本
+        checkpoint_answered_wrong.send(sender=Checkpoint, user=user, question_id=checkpoint.question_id)  # 错题本
         return {"correct": False, "message": "回答不正确，请再想一想。"}
 
 
@@ -299,8 +257,8 @@ def _open_gate(user_id: int, checkpoint_id: int) -> None:
     store = playstate.store()
     while True:
         raw, state = store.get(user_id)
-        if not state or not any(gate[0] == checkpoint_id for gate in state["gates"]):
+        if not state or not any(gate[0] == checkpoint_id for gate in state.gates):
             return
-        state["gates"] = [gate for gate in state["gates"] if gate[0] != checkpoint_id]
+        state.gates = [gate for gate in state.gates if gate[0] != checkpoint_id]
         if store.cas(user_id, raw, state):
             return

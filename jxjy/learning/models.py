@@ -11,6 +11,12 @@ class EnrollmentStatus(models.TextChoices):
     REFUNDED = "refunded", "已退款"
 
 
+class EnrollmentQuerySet(models.QuerySet):
+    def live(self):
+        """The enrollments that still hold their class: every one but the refunded."""
+        return self.exclude(status=EnrollmentStatus.REFUNDED)
+
+
 class Enrollment(models.Model):
     """A learner in a class: opened by a paid order, closed by a refund."""
 
@@ -27,6 +33,8 @@ class Enrollment(models.Model):
     status = models.CharField("状态", max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.OPENED)
     opened_at = models.DateTimeField("开通时间", auto_now_add=True)
     closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "开班记录"

@@ -1,8 +1,8 @@
 """Where a learner's current playback lives between heartbeats (DESIGN.md §9).
 
 The heartbeat is the hottest request, so it neither reads nor writes PostgreSQL: the state it judges — the
-current playback session and the progress of that session's courseware — is one JSON value per learner in
-Redis, replaced by compare-and-set (two round trips, no locks). Changed learners are marked dirty; a Celery
+current playback session and the progress of that session's courseware, a `PlayState` — is one JSON value per
+learner in Redis, replaced by compare-and-set (two round trips, no locks). Changed learners are marked dirty; a Celery
 beat task (`flush_playback_state`, every HEARTBEAT_FLUSH_SECONDS) writes their state to PostgreSQL in batches.
 The rare moments that matter are written at once: a courseware finishing (the ledger), the first credit of a
 class, a pause or close, a new playback (the old one is written first), a class page being opened.
@@ -26,15 +26,74 @@ import json
 import logging
 import threading
 import uuid
+from dataclasses import dataclass, field
+from dataclasses import fields as fields_of
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
 
 from jxjy.lib.throttled_logging import ThrottledLogger
 
+from . import services
+from .models import CoursewareProgress, EnrollmentStatus, PlaybackSession
+
 # A learner's state set aside is reported once (per learner, every ten minutes at most, across all workers).
 held_log = ThrottledLogger(logging.getLogger(__name__), interval=600)
+
+# --- The state ---------------------------------------------------------------------------------------------------
+
+
+def stored_as(key: str, **options):
+    """A PlayState field and its key in the stored value."""
+    return field(metadata={"key": key}, **options)
+
+
+@dataclass(slots=True)
+class PlayState:
+    """A learner's current playback between heartbeats: its session, the progress of its courseware, the questions
+    still ahead. Times are server epoch seconds. `to_json` / `from_json` alone read and write the stored value, whose
+    keys are short (it travels with every heartbeat)."""
+
+    session: str = stored_as("sid")  # the PlaybackSession's id
+    enrollment: int = stored_as("e")
+    courseware: int = stored_as("c")
+    duration: float = stored_as("d")  # the courseware's length in seconds
+    seq: int = stored_as("seq")  # the last accepted heartbeat's number
+    beat_at: float = stored_as("t")  # when it was accepted
+    last_position: float = stored_as("lp")  # where the next credited stretch starts
+    budget: float = stored_as("b")  # wall-clock seconds not yet spent on credit
+    playing: bool = stored_as("play")  # the last heartbeat said "playing"
+    progress: int = stored_as("pid")  # the CoursewareProgress's id
+    version: int = stored_as("v")  # heartbeats applied to that progress: its writes only go forward
+    intervals: list = stored_as("iv")  # merged watched intervals, [[start, end], …]
+    credited: float = stored_as("cr")
+    position: float = stored_as("pos")  # where the learner resumes
+    finished: float | None = stored_as("fin")  # when the watched intervals first covered enough of it
+    gates: list = stored_as("gates")  # the unanswered pop-up questions, [[checkpoint id, position], …] in order
+    # The class is still 已开通 (nobody has studied it): the first credited time calls services.start_learning.
+    opened: bool = stored_as("opened", default=False)
+
+    def to_json(self) -> str:
+        return json.dumps({key: getattr(self, name) for name, key in _KEYS.items()}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str) -> "PlayState":
+        """The state a stored value holds; ValueError if it holds none (not JSON, or a value of another shape)."""
+        try:
+            value = json.loads(raw)
+            return cls(**{name: value[key] for name, key in _KEYS.items() if key in value})
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a playback state: {exc}") from None
+
+    @property
+    def furthest(self) -> float:
+        return max((end for _, end in self.intervals), default=0.0)
+
+
+_KEYS = {f.name: f.metadata["key"] for f in fields_of(PlayState)}
+
 
 # --- Stores: the learner's raw value and its decoded state; compare-and-set; the pending sets --------------------
 #
@@ -88,18 +147,22 @@ return false
 """
 
 
-def _decode(raw: str) -> dict | None:
+def _decode(raw: str) -> PlayState | None:
     try:
-        return json.loads(raw) if raw else None
-    except ValueError:  # not ours: written by something else, it is held like any state PostgreSQL refuses
+        return PlayState.from_json(raw) if raw else None
+    except ValueError:  # not a state (another shape, or not ours): held like any state PostgreSQL refuses
         return None
 
 
-def _dump(state: dict) -> str:
-    return json.dumps(state, separators=(",", ":"))
+class _Store:
+    def cas(self, user_id: int, old_raw: str, state: PlayState) -> str:
+        """Store `state` if the value is still `old_raw` ('' = absent), and mark the learner dirty; returns the
+        raw value stored ('' if the value had changed)."""
+        raw = state.to_json()
+        return raw if self.replace(user_id, old_raw, raw) else ""
 
 
-class RedisStore:
+class RedisStore(_Store):
     def __init__(self, url: str, prefix: str):
         import redis
 
@@ -115,11 +178,11 @@ class RedisStore:
     def key(self, user_id: int) -> str:
         return f"{self.prefix}u:{user_id}"
 
-    def get(self, user_id: int) -> tuple[str, dict | None]:
+    def get(self, user_id: int) -> tuple[str, PlayState | None]:
         raw = self.client.get(self.key(user_id))
-        return (raw.decode(), json.loads(raw)) if raw else ("", None)
+        return (raw.decode(), _decode(raw.decode())) if raw else ("", None)
 
-    def get_many(self, user_ids: list) -> list[tuple[int, str, dict | None]]:
+    def get_many(self, user_ids: list) -> list[tuple[int, str, PlayState | None]]:
         """(user id, raw value, state) of each learner; '' and None for a value that expired."""
         if not user_ids:
             return []
@@ -131,12 +194,10 @@ class RedisStore:
         raw = self._get_if_dirty(keys=[self.dirty_key, self.key(user_id)], args=[user_id])
         return None if raw is None else raw.decode()
 
-    def cas(self, user_id: int, old_raw: str, state: dict) -> str:
-        """Store `state` if the value is still `old_raw` ('' = absent), and mark the learner dirty; returns the
-        raw value stored ('' if the value had changed)."""
-        raw = _dump(state)
+    def replace(self, user_id: int, old_raw: str, raw: str) -> bool:
+        """Store the raw value `raw` if the value is still `old_raw` ('' = absent), and mark the learner dirty."""
         args = [old_raw, raw, settings.HEARTBEAT_STATE_TTL, user_id]
-        return raw if self._cas(keys=[self.key(user_id), self.dirty_key], args=args) else ""
+        return bool(self._cas(keys=[self.key(user_id), self.dirty_key], args=args))
 
     def scan(self, which: str, count: int):
         """The dirty (or held) learners in lists of about `count`, each at most once; nobody is taken off."""
@@ -175,7 +236,7 @@ class RedisStore:
             self.client.delete(*keys)
 
 
-class LocalStore:
+class LocalStore(_Store):
     """The same contract in process memory, for development and tests without Redis."""
 
     def __init__(self):
@@ -186,7 +247,7 @@ class LocalStore:
 
     def get(self, user_id):
         raw = self.values.get(user_id, "")
-        return raw, (json.loads(raw) if raw else None)
+        return raw, _decode(raw)
 
     def get_many(self, user_ids):
         with self.lock:
@@ -196,13 +257,13 @@ class LocalStore:
         with self.lock:
             return self.values.get(user_id, "") if user_id in self.dirty else None
 
-    def cas(self, user_id, old_raw, state):
+    def replace(self, user_id, old_raw, raw):
         with self.lock:
             if self.values.get(user_id, "") != old_raw:
-                return ""
-            self.values[user_id] = raw = _dump(state)
+                return False
+            self.values[user_id] = raw
             self.dirty.add(user_id)
-            return raw
+            return True
 
     def scan(self, which, count):
         with self.lock:
@@ -264,32 +325,32 @@ def moment(seconds: float):
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
-def state_for(session, progress, gates) -> dict:
-    """The JSON state of a playback session and its courseware's progress (as PostgreSQL has them)."""
-    return {
-        "sid": str(session.id),
-        "e": session.enrollment_id,
-        "c": session.courseware_id,
-        "d": session.courseware.duration,
-        "seq": session.last_seq,
-        "t": epoch(session.last_beat_at),
-        "lp": session.last_position,
-        "b": session.budget,
-        "play": session.playing,
-        "pid": progress.pk,
-        "v": progress.version,
-        "iv": progress.intervals,
-        "cr": progress.credited,
-        "pos": progress.position,
-        "fin": epoch(progress.finished_at) if progress.finished_at else None,
-        "gates": [[c.pk, c.position] for c in gates],
-    }
+def state_for(session, progress, gates) -> PlayState:
+    """The state of a playback session and its courseware's progress (as PostgreSQL has them)."""
+    return PlayState(
+        session=str(session.id),
+        enrollment=session.enrollment_id,
+        courseware=session.courseware_id,
+        duration=session.courseware.duration,
+        seq=session.last_seq,
+        beat_at=epoch(session.last_beat_at),
+        last_position=session.last_position,
+        budget=session.budget,
+        playing=session.playing,
+        progress=progress.pk,
+        version=progress.version,
+        intervals=progress.intervals,
+        credited=progress.credited,
+        position=progress.position,
+        finished=epoch(progress.finished_at) if progress.finished_at else None,
+        gates=[[c.pk, c.position] for c in gates],
+        # A class nobody has studied yet moves to 学习中 on its first credit (and stays refundable until then).
+        opened=session.enrollment.status == EnrollmentStatus.OPENED,
+    )
 
 
-def load(user_id: int) -> dict | None:
+def load(user_id: int) -> PlayState | None:
     """Rebuild a learner's state from PostgreSQL (after Redis lost it): their current playback, if any."""
-    from .models import CoursewareProgress, EnrollmentStatus, PlaybackSession
-
     sessions = PlaybackSession.objects.select_related("courseware", "enrollment")
     session = sessions.filter(user_id=user_id, is_current=True).first()
     if session is None:
@@ -298,10 +359,7 @@ def load(user_id: int) -> dict | None:
     progress = progress.first()
     if progress is None:
         return None
-    state = state_for(session, progress, progress.checkpoints.filter(answered_at__isnull=True))
-    # A class nobody has studied yet still moves to 学习中 on its first credit (and stays refundable until then).
-    state["opened"] = session.enrollment.status == EnrollmentStatus.OPENED
-    return state
+    return state_for(session, progress, progress.checkpoints.filter(answered_at__isnull=True))
 
 
 def _update_many(model, fields: list[str], guard: str, rows: list[dict]) -> None:
@@ -327,27 +385,22 @@ def _update_many(model, fields: list[str], guard: str, rows: list[dict]) -> None
         cursor.executemany(sql, params)
 
 
-def persist(states: list[dict]) -> None:
+def persist(states: list[PlayState]) -> None:
     """Write states to PostgreSQL: progress rows only forward (by version), session rows only forward (by
     seq); a newly finished courseware also gets its finished time and posts its hours to the ledger (once)."""
-    from django.utils import timezone
-
-    from .heartbeat import post_courseware_hours
-    from .models import CoursewareProgress, PlaybackSession
-
     if not states:
         return
     now = timezone.now()
-    progress = {s["pid"]: s for s in sorted(states, key=lambda s: s["v"])}  # the newest state of each
-    sessions = {s["sid"]: s for s in sorted(states, key=lambda s: s["seq"])}
+    progress = {s.progress: s for s in sorted(states, key=lambda s: s.version)}  # the newest state of each
+    sessions = {s.session: s for s in sorted(states, key=lambda s: s.seq)}
     progress_rows = [
-        {"pk": pid, "version": s["v"], "intervals": s["iv"], "credited": s["cr"], "position": s["pos"],
-         "watched": sum(b - a for a, b in s["iv"]), "updated_at": now}
+        {"pk": pid, "version": s.version, "intervals": s.intervals, "credited": s.credited, "position": s.position,
+         "watched": sum(b - a for a, b in s.intervals), "updated_at": now}
         for pid, s in sorted(progress.items())
     ]  # fmt: skip
     session_rows = [
-        {"pk": uuid.UUID(sid), "last_seq": s["seq"], "last_position": s["lp"], "budget": s["b"],
-         "last_beat_at": moment(s["t"]), "playing": s["play"]}
+        {"pk": uuid.UUID(sid), "last_seq": s.seq, "last_position": s.last_position, "budget": s.budget,
+         "last_beat_at": moment(s.beat_at), "playing": s.playing}
         for sid, s in sorted(sessions.items())
     ]  # fmt: skip
     with transaction.atomic():
@@ -356,10 +409,10 @@ def persist(states: list[dict]) -> None:
         _update_many(PlaybackSession, ["last_seq", "last_position", "budget", "last_beat_at", "playing"],
                      "last_seq", session_rows)  # fmt: skip
         for pid, state in progress.items():
-            if state["fin"]:
+            if state.finished:
                 done = CoursewareProgress.objects.filter(pk=pid, finished_at__isnull=True)
-                if done.update(finished_at=moment(state["fin"])):  # only the first writer posts the hours
-                    post_courseware_hours(CoursewareProgress.objects.get(pk=pid))
+                if done.update(finished_at=moment(state.finished)):  # only the first writer posts the hours
+                    services.post_courseware_hours(CoursewareProgress.objects.get(pk=pid))
 
 
 # --- Flushing: crash-ordered, learner by learner when one is bad ------------------------------------------------
@@ -369,9 +422,11 @@ def persist(states: list[dict]) -> None:
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
-def _write_one(state: dict | None) -> Exception | None:
+def _write_one(state: PlayState | None) -> Exception | None:
     """Write one learner's state in a transaction of its own (a savepoint inside an outer one); returns the error if
     this state cannot be written (it is rolled back alone), raises if the database is unavailable."""
+    if state is None:
+        return ValueError("the stored value is not a playback state")
     try:
         with transaction.atomic():
             persist([state])
@@ -441,7 +496,7 @@ def flush_user(user_id: int) -> None:
         _write([(user_id, raw, _decode(raw))])
 
 
-def write_now(user_id: int, raw: str, state: dict) -> None:
+def write_now(user_id: int, raw: str, state: PlayState) -> None:
     """The moments that matter (a pause, a finish, the first credit of a class): write this state at once and take
     the learner off the pending set if nothing changed meanwhile. If the database is unavailable the learner
     simply stays dirty: the flush writes them later, nothing is lost."""
@@ -452,7 +507,7 @@ def write_now(user_id: int, raw: str, state: dict) -> None:
                          type(exc).__name__, str(exc)[:200])  # fmt: skip
 
 
-def write_replaced(user_id: int, state: dict) -> None:
+def write_replaced(user_id: int, state: PlayState) -> None:
     """Write the state a new playback replaces (its unwritten time), inside the caller's transaction. One that
     cannot be written is reported and goes with the playback it belonged to; the new playback starts either way."""
     error = _write_one(state)

@@ -1,12 +1,23 @@
-"""Enrollments: opened by a paid order line, closed by a refund."""
+"""Enrollments: opened by a paid order line, 学习中 from the first credited time, 已结业 when the exam is passed,
+closed by a refund of a class nobody has studied yet; and the hours a finished courseware posts to the ledger.
+
+Orders and exams do not move an enrollment themselves: orders tells learning through its signals (receivers.py),
+exams calls `complete_enrollment`."""
+
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+from jxjy.catalog.models import Category, Courseware
+from jxjy.credits import standing
+from jxjy.credits.models import CreditSource
+from jxjy.credits.services import post_entry
+from jxjy.lib.states import move
 
-from .models import Enrollment, EnrollmentStatus
+from .models import CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus
 from .signals import enrollment_refunded
 
 
@@ -21,17 +32,82 @@ def open_enrollment(*, line, actor=None) -> Enrollment:
     return enrollment
 
 
+def refund_refusal(lines) -> str:
+    """Why the classes these order lines opened may not be refunded ('' when they may): a class with study. Locks
+    them until the caller's transaction ends, so nobody begins studying one meanwhile (`start_learning` waits)."""
+    enrollments = Enrollment.objects.select_for_update().filter(order_line__in=[line.pk for line in lines])
+    for enrollment in enrollments.select_related("order_line"):
+        if enrollment.has_study:
+            return f"“{enrollment.order_line.title}”已开始学习，不能退款。"
+    return ""
+
+
 def close_enrollment_for_refund(*, line, actor=None) -> None:
-    enrollment = Enrollment.objects.select_for_update().filter(order_line=line).first()
-    if enrollment is None or enrollment.status == EnrollmentStatus.REFUNDED:
+    """A refunded order line closes its class (one nobody has studied: a refund asks `refund_refusal` first, and a
+    class with study refuses the move); certificates hear of it through `enrollment_refunded`."""
+    enrollment = Enrollment.objects.filter(order_line=line).first()
+    if enrollment is None:
         return
-    if EnrollmentStatus.REFUNDED not in Enrollment.TRANSITIONS[enrollment.status]:
-        raise ValueError("enrollment with study cannot be refunded")
-    enrollment.status = EnrollmentStatus.REFUNDED
-    enrollment.closed_at = timezone.now()
-    enrollment.save(update_fields=["status", "closed_at"])
-    record(Event.ENROLLMENT_REFUND, actor=actor, obj=enrollment, order=line.order.number)
+    enrollment, before = move(
+        enrollment,
+        EnrollmentStatus.REFUNDED,
+        event=Event.ENROLLMENT_REFUND,
+        actor=actor,
+        message=f"“{line.title}”已开始学习，不能退款。",
+        detail={"order": line.order.number},
+        closed_at=timezone.now(),
+    )
+    if before is None:
+        return
     enrollment_refunded.send(sender=Enrollment, enrollment=enrollment, actor=actor)
+
+
+def start_learning(enrollment, *, actor=None) -> bool:
+    """已开通 → 学习中 on the class's first credited time (from then on it cannot be refunded). True when the class
+    is being (or has been) studied; False when it was refunded meanwhile, and the time earns nothing. A refund holds
+    the row while it runs (`refund_refusal`), so this waits for it and never overlaps it."""
+    with transaction.atomic():
+        locked = Enrollment.objects.select_for_update().filter(pk=enrollment.pk).first()
+        if locked is None or locked.status == EnrollmentStatus.REFUNDED:
+            return False
+        if locked.status == EnrollmentStatus.OPENED:
+            move(locked, EnrollmentStatus.LEARNING, event=Event.ENROLLMENT_START, actor=actor or locked.user)
+        return True
+
+
+def complete_enrollment(enrollment, *, actor=None, score=None) -> bool:
+    """已结业: the exam of a class being studied was passed (exams checked its gate). A class in another state stays
+    as it is; returns whether the class is now completed. Safe to call twice."""
+    with transaction.atomic():
+        locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if locked.status != EnrollmentStatus.LEARNING:
+            return locked.status == EnrollmentStatus.COMPLETED
+        move(locked, EnrollmentStatus.COMPLETED, event=Event.ENROLLMENT_COMPLETE, actor=actor, detail={"score": score})
+    return True
+
+
+def post_courseware_hours(progress) -> None:
+    """A finished courseware posts its share of the course's hours (by duration) to the ledger, once (the caller
+    writes its finished time in the same transaction: only the first writer posts)."""
+    courseware = Courseware.objects.select_related("chapter__course").get(pk=progress.courseware_id)
+    course = courseware.chapter.course
+    enrollment = Enrollment.objects.select_related("training_class", "user").get(pk=progress.enrollment_id)
+    durations = list(Courseware.objects.filter(chapter__course=course).order_by("pk").values_list("pk", "duration"))
+    total = sum(d for _, d in durations) or 1
+    cent = Decimal("0.01")
+    shares = {pk: (course.hours * Decimal(str(d / total))).quantize(cent, ROUND_HALF_UP) for pk, d in durations}
+    # The last courseware takes the remainder, so a finished course posts exactly its hours.
+    last_pk = durations[-1][0]
+    shares[last_pk] = course.hours - sum(v for pk, v in shares.items() if pk != last_pk)
+    post_entry(
+        user=enrollment.user,
+        year=enrollment.training_class.year_id,
+        category=course.category,
+        hours=shares[courseware.pk],
+        source=CreditSource.ONLINE,
+        source_id=f"progress:{progress.pk}",
+        note=f"{course.title} · {courseware.title}",
+    )
 
 
 # --- 在线选课 ----------------------------------------------------------------------------------
@@ -46,10 +122,6 @@ class LearningError(Exception):
 
 def class_courses(enrollment):
     """(course, selected) for every course the class offers; 公共课 are always selected (assigned)."""
-    from jxjy.catalog.models import Category
-
-    from .models import CourseSelection
-
     rank = {value: i for i, value in enumerate(Category.values)}
     offered = sorted(enrollment.training_class.courses.filter(is_active=True), key=lambda c: (rank[c.category], c.pk))
     missing = [
@@ -65,10 +137,6 @@ def class_courses(enrollment):
 
 def select_courses(*, enrollment, course_ids, actor):
     """确认选中的课程: keep 公共课, set the chosen 专业课/选修课; a course with progress cannot be dropped."""
-    from jxjy.catalog.models import Category
-
-    from .models import CourseSelection, CoursewareProgress
-
     offered = {course.pk: course for course, _ in class_courses(enrollment)}
     wanted = {pk for pk in course_ids if pk in offered} | {
         pk for pk, c in offered.items() if c.category == Category.PUBLIC
@@ -93,62 +161,41 @@ def select_courses(*, enrollment, course_ids, actor):
 # --- 班级首页: progress against the class's requirements ---------------------------------------
 
 
-def _required(training_class, category):
-    from decimal import Decimal
-
-    return getattr(training_class, f"{category}_hours") or Decimal("0")
-
-
-def _overall_percent(training_class, earned: dict) -> int:
-    """Hours counted toward the class (each category up to its requirement) over the hours required."""
-    from jxjy.catalog.models import Category
-
-    required = sum(_required(training_class, c) for c in Category.values)
-    counted = sum(min(earned[c], _required(training_class, c)) for c in Category.values)
-    return int(counted * 100 / required) if required else 0
-
-
 def class_progress(enrollment, courses=None) -> dict:
-    """Per category: required, earned (from the hours ledger), selected hours, and what is still missing.
+    """Per category: required, counted (the yearly standing: credits.standing, 视同申报 within the cap), selected
+    hours, and what is still missing; `standing` is the standing itself (the exam gate reads it).
     `courses` is `class_courses(enrollment)` when the caller has it already."""
-    from decimal import Decimal
-
-    from jxjy.catalog.models import Category
-    from jxjy.credits.services import hours_by_category
-
-    training_class = enrollment.training_class
-    earned = hours_by_category(enrollment.user, training_class.year_id)
-    selected = {value: Decimal("0") for value, _ in Category.choices}
+    year = standing.class_standing(enrollment.user_id, enrollment.training_class)
+    selected = dict.fromkeys(Category.values, Decimal("0"))
     for course, is_selected in courses if courses is not None else class_courses(enrollment):
         if is_selected:
             selected[course.category] += course.hours
-    categories = []
-    for value, label in Category.choices:
-        required = _required(training_class, value)
-        got = min(earned[value], required) if required else earned[value]
-        categories.append(
-            {
-                "key": value,
-                "label": label,
-                "required": required,
-                "earned": earned[value],
-                "selected": selected[value],
-                "missing": max(Decimal("0"), required - earned[value]),
-                "percent": int(got * 100 / required) if required else 100,
-                "too_few_selected": selected[value] < required,
-            }
-        )
-    percent = _overall_percent(training_class, earned)
-    required_total = sum(c["required"] for c in categories)
-    return {"categories": categories, "percent": percent, "required": required_total, "complete": percent >= 100}
+    categories = [
+        {
+            "key": c.key,
+            "label": c.label,
+            "required": c.required,
+            "earned": c.counted,
+            "selected": selected[c.key],
+            "missing": c.missing,
+            "percent": c.percent,
+            "too_few_selected": selected[c.key] < c.required,
+        }
+        for c in year.categories
+    ]
+    return {
+        "categories": categories,
+        "percent": year.percent,
+        "required": year.required,
+        "complete": year.hours_met,
+        "declaration_over_cap": year.declaration_over_cap,
+        "declaration_cap": year.declaration_cap,
+        "standing": year,
+    }
 
 
 def course_rows(enrollment):
     """The selected courses with their coursewares' progress: (course, percent, finished, first courseware)."""
-    from jxjy.catalog.models import Courseware
-
-    from .models import CoursewareProgress
-
     course_ids = [course.pk for course, selected in class_courses(enrollment) if selected]
     coursewares = list(
         Courseware.objects.filter(chapter__course_id__in=course_ids)
@@ -175,32 +222,15 @@ def course_rows(enrollment):
         row["percent"] = int(row["watched"] * 100 / row["duration"]) if row["duration"] else 0
         row["finished"] = row["count"] > 0 and row["done"] == row["count"]
         row["play"] = row["resume"] or row["first"]
-    from jxjy.catalog.models import Category
-
     rank = {value: i for i, value in enumerate(Category.values)}
     return sorted(rows.values(), key=lambda r: (rank[r["course"].category], r["course"].pk))
 
 
 def overall_percents(user, enrollments) -> dict:
-    """{enrollment id: overall percent} for many classes with one ledger query (学员中心 cards)."""
-    from decimal import Decimal
-
-    from django.db.models import Sum
-
-    from jxjy.catalog.models import Category
-    from jxjy.credits.models import CreditEntry
-
-    years = {e.training_class.year_id for e in enrollments}
-    earned = {
-        (year, category): total
-        for year, category, total in CreditEntry.objects.filter(user=user, year__in=years)
-        .values_list("year", "category")
-        .annotate(total=Sum("hours"))
-    }
-    return {
-        e.pk: _overall_percent(
-            e.training_class,
-            {c: earned.get((e.training_class.year_id, c)) or Decimal("0") for c in Category.values},
-        )
-        for e in enrollments
-    }
+    """{enrollment id: overall percent} for many classes with one ledger query (学员中心 cards): each class's
+    yearly standing (credits.standing)."""
+    requirements = standing.class_requirements({e.training_class for e in enrollments})
+    found = standing.standings(
+        user, {e.pk: (e.training_class.year_id, requirements[e.training_class_id]) for e in enrollments}
+    )
+    return {pk: year.percent for pk, year in found.items()}

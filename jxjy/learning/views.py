@@ -12,7 +12,7 @@ from jxjy.catalog.models import Course, Courseware
 from jxjy.lib import numbers
 
 from . import heartbeat, playstate, services
-from .models import CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus
+from .models import CourseSelection, CoursewareProgress, Enrollment
 from .services import LearningError
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def center(request):
     playstate.flush_user(request.user.pk)
     enrollments = (
         Enrollment.objects.filter(user=request.user)
-        .exclude(status=EnrollmentStatus.REFUNDED)
+        .live()
         .select_related("training_class__year")
         .order_by("-training_class__year_id", "-opened_at")
     )
@@ -44,9 +44,7 @@ def center(request):
 @learner_required
 @require_POST
 def playback_start(request, enrollment_id, courseware_id):
-    enrollment = get_object_or_404(
-        Enrollment.objects.exclude(status=EnrollmentStatus.REFUNDED), pk=enrollment_id, user=request.user
-    )
+    enrollment = get_object_or_404(Enrollment.objects.live(), pk=enrollment_id, user=request.user)
     courseware = get_object_or_404(Courseware.objects.select_related("chapter"), pk=courseware_id)
     try:
         data = heartbeat.start_playback(user=request.user, enrollment=enrollment, courseware=courseware)
@@ -91,9 +89,7 @@ def checkpoint_answer(request, checkpoint_id):
 def courseware_video(request, enrollment_id, courseware_id):
     """The courseware's MP4 with HTTP Range support, only for a class that has the course selected and is not
     refunded (a refunded class streams nothing)."""
-    enrollment = get_object_or_404(
-        Enrollment.objects.exclude(status=EnrollmentStatus.REFUNDED), pk=enrollment_id, user=request.user
-    )
+    enrollment = get_object_or_404(Enrollment.objects.live(), pk=enrollment_id, user=request.user)
     courseware = get_object_or_404(
         Courseware,
         pk=courseware_id,
@@ -120,7 +116,7 @@ def courseware_video(request, enrollment_id, courseware_id):
 def learner_enrollment(request, enrollment_id):
     playstate.flush_user(request.user.pk)  # the page shows what the latest heartbeats earned
     return get_object_or_404(
-        Enrollment.objects.select_related("training_class__year").exclude(status=EnrollmentStatus.REFUNDED),
+        Enrollment.objects.select_related("training_class__year").live(),
         pk=enrollment_id,
         user=request.user,
     )
@@ -129,7 +125,7 @@ def learner_enrollment(request, enrollment_id):
 def class_context(request, enrollment, tab):
     others = (
         Enrollment.objects.filter(user=request.user)
-        .exclude(status=EnrollmentStatus.REFUNDED)
+        .live()
         .select_related("training_class")
         .order_by("-training_class__year_id")
     )
@@ -141,10 +137,7 @@ def class_home(request, enrollment_id):
     """班级首页: overall and per-category progress, 考试情况, 培训结果, 选课及考核要求."""
     enrollment = learner_enrollment(request, enrollment_id)
     context = class_context(request, enrollment, "home")
-    from jxjy.exams.services import exam_summary
-
-    context["progress"] = services.class_progress(enrollment)
-    context["exam"] = exam_summary(enrollment)
+    context["progress"] = services.class_progress(enrollment)  # 考试情况 comes from exams ({% exam_panel %})
     return render(request, "learning/class_home.html", context)
 
 

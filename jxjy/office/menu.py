@@ -22,17 +22,17 @@ class Area:
 
 MENU = (
     Area("home", "后台首页", "office:home", EVERY_STAFF_ROLE),
-    Area("declarations", "视同申报审核", "declarations:review_list", (Role.CITY,)),
-    Area("facetoface", "面授班管理", "facetoface:office_list", (Role.CITY,)),
-    Area("learners", "学员管理", "learnerdesk:search", (Role.CITY,)),
-    Area("closures", "注销申请", "learnerdesk:closures", (Role.CITY,)),
-    Area("content", "课程管理", "content:course_list", (Role.CONTENT,)),
-    Area("finance_orders", "订单管理", "invoices:finance_orders", (Role.FINANCE,)),
-    Area("finance_payments", "支付与异常到账", "invoices:finance_payments", (Role.FINANCE,)),
-    Area("finance_refunds", "退款记录", "invoices:finance_refunds", (Role.FINANCE,)),
-    Area("finance_invoices", "发票管理", "invoices:finance_invoices", (Role.FINANCE,)),
-    Area("reports", "统计报表", "reports:year", (Role.CITY, Role.FINANCE)),
-    Area("audit", "审计日志", "reports:audit", (Role.CITY, Role.AUDITOR, Role.SECURITY)),
+    Area("declarations", "视同申报审核", "office:declarations_list", (Role.CITY,)),
+    Area("facetoface", "面授班管理", "office:facetoface_list", (Role.CITY,)),
+    Area("learners", "学员管理", "office:learners_search", (Role.CITY,)),
+    Area("closures", "注销申请", "office:closures_list", (Role.CITY,)),
+    Area("content", "课程管理", "office:content_course_list", (Role.CONTENT,)),
+    Area("finance_orders", "订单管理", "office:finance_orders", (Role.FINANCE,)),
+    Area("finance_payments", "支付与异常到账", "office:finance_payments", (Role.FINANCE,)),
+    Area("finance_refunds", "退款记录", "office:finance_refunds", (Role.FINANCE,)),
+    Area("finance_invoices", "发票管理", "office:finance_invoices", (Role.FINANCE,)),
+    Area("reports", "统计报表", "office:reports_year", (Role.CITY, Role.FINANCE)),
+    Area("audit", "审计日志", "office:audit_log", (Role.CITY, Role.AUDITOR, Role.SECURITY)),
     Area("staff", "工作人员账号", "office:staff_list", (Role.SYSTEM, Role.SECURITY)),
     Area("staff_edit", None, None, (Role.SYSTEM,)),
     Area("staff_security", None, None, (Role.SECURITY,)),
@@ -41,8 +41,17 @@ AREAS = {area.key: area for area in MENU}
 
 
 def office_view(key: str):
-    """The access check of every back-office view: the roles of its area in MENU (and 省级管理员)."""
-    return staff_required(*AREAS[key].roles)
+    """The access check of every back-office view: the roles of its area in MENU (and 省级管理员). The view keeps
+    its area in `office_area` (carried through `functools.wraps` by the decorators above it), so a test can prove
+    that every back-office URL went through here."""
+    check = staff_required(*AREAS[key].roles)
+
+    def decorator(view):
+        wrapped = check(view)
+        wrapped.office_area = key
+        return wrapped
+
+    return decorator
 
 
 def visible(user) -> list[Area]:

@@ -1,32 +1,28 @@
 from django.contrib import admin
 
+from jxjy.lib.admin import ReadOnlyAdminMixin
+
 from .models import Order, OrderLine, UnitInvitation
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderLine
     extra = 0
-    can_delete = False
     readonly_fields = ["training_class", "year", "title", "fee", "hours"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    allow_change = True  # as before: its `learner` is not among readonly_fields
 
 
-class UnitInvitationInline(admin.TabularInline):
+class UnitInvitationInline(ReadOnlyAdminMixin, admin.TabularInline):
     """单位统一报名: who was listed and who confirmed (changed only by the learners themselves)."""
 
     model = UnitInvitation
     extra = 0
-    can_delete = False
     fields = readonly_fields = ["learner", "training_class", "status", "line", "created_at", "decided_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    allow_change = True  # as before (every field it shows is read-only)
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Orders change state only through their services (payments, refunds), never by editing."""
 
     list_display = ["number", "user", "amount", "status", "created_at", "paid_at", "invoice_type"]
@@ -36,9 +32,4 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, UnitInvitationInline]
     readonly_fields = [f.name for f in Order._meta.fields if f.name != "invoice_mobile"]
     exclude = ["invoice_mobile"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_change = True  # as before (every field it shows is read-only)

@@ -1,11 +1,16 @@
 import re
 
+from captcha.fields import CaptchaField
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from jxjy.lib import sheets
+from jxjy.lib.sheets import SheetLimits
 from jxjy.lib.uscc import InvalidCreditCode, normalize_credit_code
 
 from .models import InvoiceDelivery, InvoiceType
+from .unit_enrollment import RosterRow
 
 
 class CheckoutForm(forms.Form):
@@ -106,3 +111,114 @@ def validate_class_ids(raw) -> list[int]:
     if not all(CLASS_ID.fullmatch(text) for text in texts):
         raise ValidationError("班级参数无效。")
     return [int(text) for text in texts]
+
+
+# --- 申请开票 (我的订单) -------------------------------------------------------------------------------------------
+
+TITLE_CHOICES = [(InvoiceType.PERSONAL, "个人"), (InvoiceType.UNIT, "单位")]
+DELIVERY_CHOICES = [
+    (InvoiceDelivery.EMAIL, "电子发票（发送到邮箱，可在我的订单下载）"),
+    (InvoiceDelivery.POST, "纸质发票（邮寄）"),
+]
+
+
+class InvoiceRequestForm(CheckoutForm):
+    """申请开票: the checkout's invoice fields (validated the same way), without 不需要 and 自取."""
+
+    def __init__(self, *args, user, order, unit_only=False, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["invoice_type"].choices = TITLE_CHOICES[1:] if unit_only else TITLE_CHOICES
+        self.fields["delivery"].choices = DELIVERY_CHOICES
+        if order.invoice_type != InvoiceType.NONE:  # what was chosen at checkout
+            self.fields["invoice_type"].initial = order.invoice_type
+            name = "unit_name" if order.invoice_type == InvoiceType.UNIT else "personal_name"
+            self.fields[name].initial = order.invoice_title
+            self.fields["tax_id"].initial = order.invoice_tax_id
+            if order.invoice_delivery in (InvoiceDelivery.EMAIL, InvoiceDelivery.POST):
+                self.fields["delivery"].initial = order.invoice_delivery
+            if order.invoice_email:
+                self.fields["email"].initial = order.invoice_email
+        elif unit_only:
+            self.fields["invoice_type"].initial = InvoiceType.UNIT
+        else:
+            self.fields["invoice_type"].initial = InvoiceType.PERSONAL
+
+
+class UnitInvoiceForm(InvoiceRequestForm):
+    """The 单位 invoice of a 单位统一报名 order, filled in before the order is placed."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, order=_NoOrder(), unit_only=True, **kwargs)
+
+
+class _NoOrder:
+    invoice_type = InvoiceType.NONE
+
+
+# --- 单位统一报名缴费: the list of the unit's staff ------------------------------------------------------------------
+
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+class RosterForm(forms.Form):
+    """名单: pasted rows (身份证号 姓名 [技术等级]) or an Excel file with the same three columns."""
+
+    year = forms.TypedChoiceField(label="培训年度", coerce=int)
+    roster = forms.CharField(
+        label="参训人员名单",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="每行一人：身份证号 姓名 技术等级（用空格或逗号分隔；技术等级可不填，按学员账号登记的等级报名）。",
+    )
+    roster_file = forms.FileField(label="或上传 Excel 名单（.xlsx，三列：身份证号、姓名、技术等级）", required=False)
+    captcha = CaptchaField(label="图形验证码", error_messages={"invalid": "图形验证码不正确，请重新输入。"})
+
+    def __init__(self, *args, years, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(y, f"{y}年度") for y in years]
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("roster_file")
+        if upload:
+            rows = self._excel_rows(upload)
+        else:
+            rows = [
+                RosterRow(i, *(_split(line) + ["", "", ""])[:3])
+                for i, line in enumerate((data.get("roster") or "").splitlines(), start=1)
+                if line.strip()
+            ]
+        if not rows and not self.errors:
+            raise forms.ValidationError("请粘贴名单或上传 Excel 文件。")
+        data["rows"] = rows
+        return data
+
+    def _excel_rows(self, upload):
+        if upload.size > MAX_UPLOAD:
+            self.add_error("roster_file", "Excel 文件不能超过 2 MB。")
+            return []
+        if upload.read(4) != b"PK\x03\x04":
+            self.add_error("roster_file", "请上传 .xlsx 格式的 Excel 文件。")
+            return []
+        # jxjy.lib.sheets checks the zip (a bomb inflating to gigabytes) and stops reading past the row limit.
+        most = settings.UNIT_ORDER_MAX_ROWS
+        limits = SheetLimits(max_rows=most + 1, max_bytes=MAX_UPLOAD, max_columns=3, max_unzipped=10 * 1024 * 1024)
+        try:
+            values = sheets.read_rows(upload, limits=limits, too_many_rows=f"一次最多报名 {most} 人，请分批提交。")
+        except sheets.NotAWorkbook:
+            self.add_error("roster_file", "Excel 文件无法读取，请检查后重新上传。")
+            return []
+        except sheets.SheetRefused as exc:
+            self.add_error("roster_file", exc.message)
+            return []
+        rows = []
+        for number, cells in enumerate(values, start=1):
+            cells = [("" if c is None else str(c)).strip() for c in (list(cells) + [None] * 3)[:3]]
+            if not any(cells) or (number == 1 and cells[0] == "身份证号"):
+                continue  # blank rows and the header
+            rows.append(RosterRow(number, *cells))
+        return rows
+
+
+def _split(line):
+    return line.replace("，", ",").replace(",", " ").replace("\t", " ").split()

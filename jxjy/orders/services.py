@@ -13,9 +13,10 @@ from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingClass, YearClaim, YearClaimSource
 from jxjy.catalog.services import YearTaken, claim_year, release_year
-from jxjy.learning import services as learning
+from jxjy.lib.states import IllegalMove, move
 
 from .models import InvitationStatus, Order, OrderLine, OrderStatus, PreEnrollment, UnitInvitation
+from .signals import order_paid, order_refunded, refund_requested
 
 
 def facetoface_taken(year) -> str:
@@ -149,38 +150,52 @@ def place_order(*, user, class_ids, invoice: dict, actor=None) -> Order:
 
 
 def transition(order: Order, to: str, *, actor=None, reason: str = "") -> Order:
-    """Move an order to `to`: locks the row, returns quietly when already there, refuses an illegal move,
-    keeps the year claims and enrollments in step, and writes the audit log."""
+    """Move an order to `to` (`lib.states.move`: locks the row, returns quietly when already there, refuses an
+    illegal move, audits) and keep the year claims and invitations in step. The apps above hear of a payment or a
+    refund through `order_paid` / `order_refunded`, sent inside this transaction (learning opens or closes the
+    classes; a receiver's refusal undoes the move)."""
+    now = timezone.now()
+    stamp = {"paid_at": now} if to == OrderStatus.PAID else {"ended_at": now} if to in Order.RELEASING else {}
+    refusal = f"订单{{state}}，不能变为{OrderStatus(to).label}。"
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status == to:
+        try:
+            order, before = move(
+                order,
+                to,
+                event=Event.ORDER_TRANSITION,
+                actor=actor,
+                message=refusal,
+                detail={"reason": reason},
+                **stamp,
+            )
+        except IllegalMove as exc:
+            raise IllegalTransition(exc.message) from None
+        if before is None:
             return order
-        if not order.can_move_to(to):
-            raise IllegalTransition(f"订单{order.get_status_display()}，不能变为{OrderStatus(to).label}。")
-        before = order.status
-        now = timezone.now()
-        order.status = to
-        fields = ["status"]
+        lines = list(order.lines.all())
         if to == OrderStatus.PAID:
-            order.paid_at = now
-            fields.append("paid_at")
-            _reclaim_years(order)
-            for line in order.lines.all():
-                learning.open_enrollment(line=line, actor=actor)
+            _reclaim_years(order, lines)
+            order_paid.send(sender=Order, order=order, lines=lines, actor=actor)
         if to in Order.RELEASING:
-            order.ended_at = now
-            fields.append("ended_at")
             if before == OrderStatus.AWAITING:
                 _expire_invitations(order, now)
-            for line in order.lines.all():
-                if to == OrderStatus.REFUNDED:
-                    learning.close_enrollment_for_refund(line=line, actor=actor)
+            if to == OrderStatus.REFUNDED:
+                order_refunded.send(sender=Order, order=order, lines=lines, actor=actor)
+            for line in lines:
                 release_year(
                     user=_learner(order, line), year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk
                 )
-        order.save(update_fields=fields)
-        record(Event.ORDER_TRANSITION, actor=actor, obj=order, before=before, after=to, reason=reason)
     return order
+
+
+def refund_refusal(order: Order) -> str:
+    """Why the order's classes may not be refunded now ('' when they may), asked of the apps above through
+    `refund_requested` inside the caller's transaction; what they judged stays locked until it ends."""
+    lines = list(order.lines.all())
+    for _, refusal in refund_requested.send(sender=Order, order=order, lines=lines):
+        if refusal:
+            return refusal
+    return ""
 
 
 def _learner(order, line):
@@ -188,9 +203,9 @@ def _learner(order, line):
     return line.learner if line.learner_id else order.user
 
 
-def _reclaim_years(order):
+def _reclaim_years(order, lines):
     """A late payment accepted for a closed or cancelled order takes its years back, if still free."""
-    for line in order.lines.all():
+    for line in lines:
         if not YearClaim.objects.filter(source=YearClaimSource.ONLINE, source_id=line.pk).exists():
             try:
                 claim_year(user=_learner(order, line), year=line.year, source=YearClaimSource.ONLINE, source_id=line.pk)

@@ -1,22 +1,19 @@
 from django.contrib import admin, messages
 
+from jxjy.lib.admin import ReadOnlyAdminMixin
+
 from .models import Payment, PaymentFlag, PaymentNotification, Refund
 from .services import PaymentError, accept_late_payment, refund_payment
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["number", "order", "provider", "amount", "status", "flag", "confirmed_by", "created_at", "paid_at"]
     list_filter = ["status", "flag", "provider"]
     search_fields = ["number", "order__number", "gateway_trade_no"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     actions = ["refund", "accept_late"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_change = True  # the 退款 and 重新开通 actions are filed under change
 
     @admin.action(description="退款（原路退回；班级未开始学习时）", permissions=["change"])
     def refund(self, request, queryset):
@@ -40,29 +37,15 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(admin.ModelAdmin):
+class PaymentNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_at", "provider", "outcome", "error", "payment", "remote_addr"]
     list_filter = ["provider", "outcome"]
     readonly_fields = [f.name for f in PaymentNotification._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["number", "payment", "amount", "status", "reason", "actor", "created_at"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in Refund._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_change = True  # as before (every field is read-only)

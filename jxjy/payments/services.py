@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import secrets
+from contextlib import suppress
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,8 +14,9 @@ from django.utils import timezone
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
-from jxjy.learning.models import Enrollment
 from jxjy.lib import ratelimit
+from jxjy.lib.errors import UserError
+from jxjy.lib.states import IllegalMove, move
 from jxjy.lib.throttled_logging import ThrottledLogger
 from jxjy.orders import services as orders
 from jxjy.orders.models import Order, OrderStatus
@@ -35,10 +37,8 @@ from .providers.base import GatewayError, GatewayTrade, StartResult, Verificatio
 logger = logging.getLogger(__name__)
 
 
-class PaymentError(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+class PaymentError(UserError):
+    """A payment refusal (UserError: a message for the learner or finance)."""
 
 
 def _absolute(request, path):
@@ -78,7 +78,8 @@ def start_payment(*, order: Order, provider_name: str, request) -> tuple[Payment
     except GatewayError:
         logger.exception("payment start failed")
         raise PaymentError("支付平台暂时无法连接，请稍后再试。") from None
-    Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(status=PaymentStatus.PENDING)
+    with suppress(IllegalMove):  # the gateway has already reported on it (paid, failed): it stays as it is
+        move(payment, PaymentStatus.PENDING, event=Event.PAYMENT_TRANSITION, actor=order.user)
     if result.qr_code_text:
         Payment.objects.filter(pk=payment.pk).update(qr_code_text=result.qr_code_text)
     payment.refresh_from_db()
@@ -275,11 +276,8 @@ def apply_gateway_trade(*, payment: Payment, trade: GatewayTrade, source: str) -
     if trade.status == GatewayTrade.SUCCESS:
         return confirm_payment(payment=payment, trade_no=trade.trade_no, source=source)
     if trade.status in (GatewayTrade.FAILED, GatewayTrade.CLOSED):
-        with transaction.atomic():
-            locked = Payment.objects.select_for_update().get(pk=payment.pk)
-            if PaymentStatus.FAILED in Payment.TRANSITIONS[locked.status]:
-                locked.status = PaymentStatus.FAILED
-                locked.save(update_fields=["status"])
+        with suppress(IllegalMove):  # a success already confirmed (or refunded) outranks a later failure report
+            move(payment, PaymentStatus.FAILED, event=Event.PAYMENT_TRANSITION, detail={"source": source})
         return NotificationOutcome.ACCEPTED
     return NotificationOutcome.ACCEPTED  # still pending: nothing to do
 
@@ -288,20 +286,26 @@ def confirm_payment(*, payment: Payment, trade_no: str, source: str) -> str:
     """Mark a payment succeeded — once, however often and however concurrently this is called — and pay its
     order, which opens the classes. Money for an order that is no longer payable is kept and flagged."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+        try:
+            payment, before = move(
+                payment,
+                PaymentStatus.SUCCEEDED,
+                event=Event.PAYMENT_TRANSITION,
+                detail={"source": source},
+                gateway_trade_no=trade_no,
+                paid_at=timezone.now(),
+                confirmed_by=source,
+            )
+        except IllegalMove:  # refunded already
             return NotificationOutcome.DUPLICATE
-        payment.status = PaymentStatus.SUCCEEDED
-        payment.gateway_trade_no = trade_no
-        payment.paid_at = timezone.now()
-        payment.confirmed_by = source
+        if before is None:
+            return NotificationOutcome.DUPLICATE
         order = Order.objects.select_for_update().get(pk=payment.order_id)
         if order.status == OrderStatus.PENDING:
-            payment.save(update_fields=["status", "gateway_trade_no", "paid_at", "confirmed_by"])
             orders.transition(order, OrderStatus.PAID, reason=f"payment {payment.number} ({source})")
             return NotificationOutcome.ACCEPTED
         payment.flag = PaymentFlag.DUPLICATE if order.status == OrderStatus.PAID else PaymentFlag.LATE
-        payment.save(update_fields=["status", "gateway_trade_no", "paid_at", "confirmed_by", "flag"])
+        payment.save(update_fields=["flag"])
         record(Event.PAYMENT_FLAG, obj=payment, result="flagged", flag=payment.flag, order=order.number)
         logger.warning("payment %s flagged: %s", payment.number, payment.flag)
         return NotificationOutcome.FLAGGED
@@ -347,9 +351,10 @@ def refund_payment(*, payment: Payment, actor, reason: str) -> Refund:
 
     Serialised end to end: the payment row (with its order and classes) stays locked while the gateway is asked, so
     a second click waits and then finds the payment refunded — one gateway refund, ever — and a learner cannot begin
-    studying the class in between (the first credited heartbeat needs the class's row). A refund is rare and the
-    gateway call is bounded (10 s), so the wait is short. If the gateway does not answer, the refund stays 已申请 and
-    the next click sends the same refund number, which the gateway treats as the same refund."""
+    studying the class in between (`orders.refund_refusal` asks learning, which locks the classes' rows until the
+    refund commits; the first credited heartbeat needs such a row). A refund is rare and the gateway call is bounded
+    (10 s), so the wait is short. If the gateway does not answer, the refund stays 已申请 and the next click sends the
+    same refund number, which the gateway treats as the same refund."""
     failure = ""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -359,11 +364,8 @@ def refund_payment(*, payment: Payment, actor, reason: str) -> Refund:
             raise PaymentError("只有支付成功的记录可以退款。")
         order = Order.objects.select_for_update().get(pk=payment.order_id)
         refunds_order = not payment.flag and order.status == OrderStatus.PAID
-        if refunds_order:
-            enrollments = Enrollment.objects.select_for_update().filter(order_line__order=order)
-            for enrollment in enrollments.select_related("order_line"):
-                if enrollment.has_study:
-                    raise PaymentError(f"“{enrollment.order_line.title}”已开始学习，不能退款。")
+        if refunds_order and (refusal := orders.refund_refusal(order)):  # learning: a class with study
+            raise PaymentError(refusal)
         refund = payment.refunds.filter(status=RefundStatus.REQUESTED).first()  # an earlier try, outcome unknown
         if refund is None:
             refund = Refund.objects.create(
@@ -385,12 +387,16 @@ def refund_payment(*, payment: Payment, actor, reason: str) -> Refund:
                     status=RefundStatus.PENDING if result.pending else RefundStatus.SUCCEEDED,
                     gateway_refund_no=result.gateway_refund_no,
                 )
-                Payment.objects.filter(pk=payment.pk).update(
-                    status=PaymentStatus.REFUNDED, flag=PaymentFlag.RESOLVED if payment.flag else ""
+                move(
+                    payment,
+                    PaymentStatus.REFUNDED,
+                    event=Event.REFUND,
+                    actor=actor,
+                    detail={"order": order.number, "amount": str(refund.amount)},
+                    flag=PaymentFlag.RESOLVED if payment.flag else "",
                 )
                 if refunds_order:
                     orders.transition(order, OrderStatus.REFUNDED, actor=actor, reason=reason)
-                record(Event.REFUND, actor=actor, obj=payment, order=order.number, amount=str(refund.amount))
     if failure:
         raise PaymentError(failure)
     refund.refresh_from_db()

@@ -11,8 +11,6 @@ class PortalConfig(AppConfig):
 
         from django.conf import settings
 
-        from . import checks  # noqa: F401  (registers the deploy check)
-
         # `make run` without Redis: close unpaid orders and query payments from a thread of runserver.
         if settings.DEV_TOOLS and settings.CELERY_TASK_ALWAYS_EAGER and os.environ.get("RUN_MAIN") == "true":
             from jxjy.celery import start_inprocess_beat

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from conftest import make_catalog
-from jxjy.content.questionbank import HEADERS
+from jxjy.catalog.questionbank import HEADERS
 
 from .steps import at, log_in, staff_log_in
 

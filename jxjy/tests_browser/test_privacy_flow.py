@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from jxjy.accounts.models import ClosureRequest, ClosureState, User
 from jxjy.audit.models import AuditRecord, Event
-from jxjy.learnerdesk.tests.privacy_data import full_history
+from jxjy.office.tests.privacy_data import full_history
 
 from .conftest import DEFAULT_TIMEOUT_MS, Browsing
 from .steps import CAPTCHA, PASSWORD, at, log_in, staff_log_in

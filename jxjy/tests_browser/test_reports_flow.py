@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from conftest import make_catalog
 from jxjy.audit.models import AuditRecord, Event
-from jxjy.reports.tests.data import build
+from jxjy.office.tests.report_data import build
 
 from .steps import at, staff_log_in
 

@@ -49,7 +49,7 @@ def payment_outcome(db: str, data: dict) -> dict:
     [(enrollments,)] = harness.query(db, "SELECT count(*) FROM learning_enrollment WHERE user_id = %s", (data["user"],))
     [(paid_transitions,)] = harness.query(
         db,
-        "SELECT count(*) FROM audit_auditrecord WHERE event = 'order_transition' AND object_type = 'orders.Order' "
+        "SELECT count(*) FROM audit_auditrecord WHERE event = 'order.transition' AND object_type = 'orders.Order' "
         "AND object_id = %s AND detail->>'after' = 'paid'",
         (str(data["order"]),),
     )

@@ -110,7 +110,7 @@ def personas(world, settings, monkeypatch):
                            "issued": timezone.localdate(certificate.issued_at).isoformat()}  # fmt: skip
     certificate.save(update_fields=["content"])
     # Every refused request is audited: the audit export would otherwise grow with the fuzz itself.
-    monkeypatch.setattr("jxjy.reports.views.AUDIT_EXPORT_LIMIT", 200)
+    monkeypatch.setattr("jxjy.office.views.audit.AUDIT_EXPORT_LIMIT", 200)
     users = {"anonymous": None, "learner": world["bob"]}
     for role in STAFF_ROLES:
         users[f"staff:{role}"] = make_staff(f"fuzz-{role}", role, "320500" if role == Role.CITY else None)

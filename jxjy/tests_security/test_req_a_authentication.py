@@ -147,7 +147,7 @@ def test_req_2_the_city_office_unlocks_and_it_is_audited(alice, nanjing_reviewer
         learner_login(client, alice.id_number, WRONG)
     assert learner_login(client, alice.id_number).status_code == 403
     office = staff_client(nanjing_reviewer)
-    response = office.post(reverse("learnerdesk:unlock", args=[alice.pk]))
+    response = office.post(reverse("office:learners_unlock", args=[alice.pk]))
     assert response.status_code == 302
     assert AuditRecord.objects.filter(event=Event.UNLOCK, actor=nanjing_reviewer, object_id=str(alice.pk)).exists()
     assert learner_login(client, alice.id_number).status_code == 302

@@ -161,7 +161,7 @@ def data(alice, bob, catalog, nanjing_reviewer, finance_user, content_editor, pr
 
 def test_req_20_learner_search_box_takes_injection_as_text(data, province_admin):
     client = staff_client(province_admin)
-    search = reverse("learnerdesk:search")
+    search = reverse("office:learners_search")
     control = client.post(search, {"name": "张"}, follow=True)
     assert [u.pk for u in rows(control, "page")] == [data["alice"].pk]  # the search works …
     for text in INJECTIONS:
@@ -173,7 +173,7 @@ def test_req_20_learner_search_box_takes_injection_as_text(data, province_admin)
 
 def test_req_20_audit_log_filters_take_injection_as_text(data, province_admin):
     client = staff_client(province_admin)
-    audit = reverse("reports:audit")
+    audit = reverse("office:audit_log")
     assert rows(client.get(audit), "rows")  # there are records to find
     for text in INJECTIONS:
         for field in ("actor", "object_type", "object_id", "request_id", "event", "result", "start"):
@@ -182,7 +182,7 @@ def test_req_20_audit_log_filters_take_injection_as_text(data, province_admin):
             assert rows(response, "rows") == [], (field, text)
 
 
-@pytest.mark.parametrize("name", ["invoices:finance_orders", "invoices:finance_payments", "invoices:finance_invoices"])
+@pytest.mark.parametrize("name", ["office:finance_orders", "office:finance_payments", "office:finance_invoices"])
 def test_req_20_finance_search_boxes_take_injection_as_text(data, finance_user, name):
     client = staff_client(finance_user)
     unfiltered = len(rows(client.get(reverse(name)), "page"))
@@ -192,20 +192,20 @@ def test_req_20_finance_search_boxes_take_injection_as_text(data, finance_user, 
         assert len(rows(response, "page")) <= unfiltered
         response = client.get(reverse(name), {"q": text})
         assert rows(response, "page") == [], text
-    if name == "invoices:finance_orders":
+    if name == "office:finance_orders":
         assert unfiltered == 2
 
 
 def test_req_20_course_search_takes_injection_as_text(data, content_editor):
     client = staff_client(content_editor)
-    assert rows(client.get(reverse("content:course_list")), "page")
+    assert rows(client.get(reverse("office:content_course_list")), "page")
     for text in INJECTIONS:
-        response = client.get(reverse("content:course_list"), {"q": text})
+        response = client.get(reverse("office:content_course_list"), {"q": text})
         assert response.status_code == 200 and rows(response, "page") == [], text
 
 
 @pytest.mark.parametrize(
-    "name", ["declarations:review_list", "facetoface:office_list", "reports:year", "learnerdesk:search"]
+    "name", ["office:declarations_list", "office:facetoface_list", "office:reports_year", "office:learners_search"]
 )
 def test_req_20_office_list_filters_never_fail_or_widen(data, province_admin, name):
     client = staff_client(province_admin)
@@ -244,14 +244,14 @@ def test_req_20_a_script_name_is_escaped_on_every_page(alice, nanjing_reviewer, 
     learner_login(learner, alice.id_number)
     staff_client(nanjing_reviewer).get("/office/")
     admin = staff_client(province_admin)
-    found = admin.post(reverse("learnerdesk:search"), {"work_unit": "script"}, follow=True)
+    found = admin.post(reverse("office:learners_search"), {"work_unit": "script"}, follow=True)
     pages = {
         "center": learner.get(reverse("learning:center")),
         "profile": learner.get(reverse("accounts:settings_profile")),
         "archive": learner.get(reverse("certificates:archive")),
         "search": found,
-        "detail": admin.get(reverse("learnerdesk:detail", args=[alice.pk])),
-        "audit": admin.get(reverse("reports:audit")),
+        "detail": admin.get(reverse("office:learners_detail", args=[alice.pk])),
+        "audit": admin.get(reverse("office:audit_log")),
         "staff": admin.get(reverse("office:staff_list")),
         "admin list": admin.get("/admin/accounts/user/"),
         "admin change": admin.get(f"/admin/accounts/user/{alice.pk}/change/"),
@@ -392,9 +392,9 @@ def test_req_21_personal_numbers_travel_only_in_post_bodies(alice, province_admi
     assert "请勿在网址中填写身份证号或手机号" in response.content.decode()
     assert learner_login(client, alice.id_number).status_code == 302  # the same in the body is fine
     office = staff_client(province_admin)
-    assert office.get(reverse("learnerdesk:search"), {"id_number": alice.id_number}).status_code == 400
-    assert office.get(reverse("reports:audit"), {"actor": alice.id_number}).status_code == 400
-    found = office.post(reverse("learnerdesk:search"), {"id_number": alice.id_number})
+    assert office.get(reverse("office:learners_search"), {"id_number": alice.id_number}).status_code == 400
+    assert office.get(reverse("office:audit_log"), {"actor": alice.id_number}).status_code == 400
+    found = office.post(reverse("office:learners_search"), {"id_number": alice.id_number})
     assert found.status_code == 302 and alice.id_number not in found.url
     assert [u.pk for u in office.get(found.url).context["page"].object_list] == [alice.pk]
 

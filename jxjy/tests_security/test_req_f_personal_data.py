@@ -95,22 +95,22 @@ def drive_the_flows() -> set[str]:
     roster = "\n".join(f"{number} {name}" for number, name in zip(UNIT_IDS, ("陈刚", "刘敏"), strict=True))
     unit = {"year": 2026, "roster": roster, "invoice_type": "unit", "unit_name": "南京市园林局",
             "tax_id": "91320102MA1W9HQ21H", "delivery": "email", "email": "cw@example.cn", **CAPTCHA}  # fmt: skip
-    assert learner.post(reverse("invoices:unit_enrollment"), unit).status_code < 500
+    assert learner.post(reverse("orders:unit_enrollment"), unit).status_code < 500
     known |= set(UNIT_IDS)
 
     # 学员管理: import a roster, search by ID number and by mobile
     office = staff_client(reviewer)
     response = office.post(
-        reverse("learnerdesk:import"),
+        reverse("office:learners_import"),
         {"file": roster_file([["陈静", ROSTER_ID, ROSTER_MOBILE, "南京市园林局", "中级工"],
                               ["刘洋", ROSTER_ID_2, "", "南京市园林局", "高级工"]])},
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[-2000:]
     known |= {ROSTER_ID, ROSTER_ID_2, ROSTER_MOBILE}
     for criteria in ({"id_number": alice.id_number}, {"mobile": alice.mobile}):
-        assert office.post(reverse("learnerdesk:search"), criteria).status_code == 302
-    office.get(reverse("learnerdesk:detail", args=[alice.pk]))
-    office.post(reverse("learnerdesk:reset_password", args=[alice.pk]))
+        assert office.post(reverse("office:learners_search"), criteria).status_code == 302
+    office.get(reverse("office:learners_detail", args=[alice.pk]))
+    office.post(reverse("office:learners_reset_password", args=[alice.pk]))
     assert catalog
     return known
 

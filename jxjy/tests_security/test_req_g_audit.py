@@ -93,7 +93,7 @@ def test_req_32_unlock_and_password_change(alice, nanjing_reviewer):
     audit = Audit()
     office = staff_client(nanjing_reviewer)
     office.defaults["REMOTE_ADDR"] = IP
-    response = office.post(reverse("learnerdesk:unlock", args=[alice.pk]))
+    response = office.post(reverse("office:learners_unlock", args=[alice.pk]))
     one_record(audit, Event.UNLOCK, response, actor=nanjing_reviewer, obj=alice)
 
     learner = client_for(alice)
@@ -124,7 +124,7 @@ def test_req_32_a_scope_denial(bob, nanjing_reviewer):
     audit = Audit()
     office = staff_client(nanjing_reviewer)
     office.defaults["REMOTE_ADDR"] = IP
-    response = office.get(reverse("learnerdesk:detail", args=[bob.pk]))
+    response = office.get(reverse("office:learners_detail", args=[bob.pk]))
     assert response.status_code == 404
     item = one_record(audit, Event.ACCESS_DENIED, response, actor=nanjing_reviewer, result="denied")
     assert item.object_id == str(bob.pk) or str(bob.pk) in str(item.detail)
@@ -134,7 +134,7 @@ def test_req_32_personal_information_reveal_and_export(alice, nanjing_reviewer):
     audit = Audit()
     office = staff_client(nanjing_reviewer)
     office.defaults["REMOTE_ADDR"] = IP
-    response = office.post(reverse("learnerdesk:reveal", args=[alice.pk]), {"reason": "verify"})
+    response = office.post(reverse("office:learners_reveal", args=[alice.pk]), {"reason": "verify"})
     assert response.status_code == 200
     item = one_record(audit, Event.PI_REVEAL, response, actor=nanjing_reviewer, obj=alice)
     assert alice.id_number not in str(item.detail) and alice.mobile not in str(item.detail)
@@ -144,7 +144,7 @@ def test_req_32_personal_information_reveal_and_export(alice, nanjing_reviewer):
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     one_record(audit, Event.PI_EXPORT, response, actor=alice, obj=alice)
 
-    response = office.get(reverse("reports:audit_export"))
+    response = office.get(reverse("office:audit_export"))
     one_record(audit, Event.AUDIT_EXPORT, response, actor=nanjing_reviewer)
 
 
@@ -202,7 +202,7 @@ def test_req_32_an_exam_submission(alice, catalog):
 
 def test_req_32_the_audit_log_shows_beijing_time(alice, province_admin):
     learner_login(client_for(), alice.id_number)
-    page = staff_client(province_admin).get(reverse("reports:audit"))
+    page = staff_client(province_admin).get(reverse("office:audit_log"))
     times = [row["at"] for row in page.context["rows"]]
     assert times and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", t) for t in times)
     assert times[0] in page.content.decode()
@@ -267,10 +267,10 @@ def test_req_33_no_secret_reaches_the_logs(all_logs, alice, nanjing_reviewer, ca
     office = staff_client(nanjing_reviewer)
     device = TOTPDevice.objects.get(user=nanjing_reviewer)
     secrets.add(device.key)
-    office.post(reverse("learnerdesk:search"), {"id_number": alice.id_number}, follow=True)
-    office.post(reverse("learnerdesk:search"), {"mobile": alice.mobile}, follow=True)
-    office.post(reverse("learnerdesk:reveal", args=[alice.pk]), {"reason": "verify"})
-    office.post(reverse("learnerdesk:reset_password", args=[alice.pk]))
+    office.post(reverse("office:learners_search"), {"id_number": alice.id_number}, follow=True)
+    office.post(reverse("office:learners_search"), {"mobile": alice.mobile}, follow=True)
+    office.post(reverse("office:learners_reveal", args=[alice.pk]), {"reason": "verify"})
+    office.post(reverse("office:learners_reset_password", args=[alice.pk]))
     sessions.add(office.cookies[django_settings.SESSION_COOKIE_NAME].value)
 
     # a payment: a forged notification, then the signed one

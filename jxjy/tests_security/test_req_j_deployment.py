@@ -94,7 +94,7 @@ def test_req_47_every_kind_of_page_carries_the_headers(production, settings, ali
         (learner, reverse("accounts:settings_profile")),
         (staff, "/office/"),
         (staff, "/admin/"),
-        (staff, reverse("reports:audit")),
+        (staff, reverse("office:audit_log")),
     ]
     for client, path in pages:
         response = client.get(path, secure=True)

@@ -72,7 +72,7 @@ def test_a_booking_locks_the_city(alice, catalog):
 
 def test_the_city_office_moves_a_learner_audited(alice, nanjing_reviewer, suzhou_reviewer):
     alice.lock_city()
-    url = reverse("learnerdesk:city_grade", args=[alice.pk])
+    url = reverse("office:learners_city_grade", args=[alice.pk])
     # Without a note nothing changes.
     staff_client(nanjing_reviewer).post(url, {"city": "320500", "grade": "L4", "note": ""})
     alice.refresh_from_db()
@@ -80,12 +80,12 @@ def test_the_city_office_moves_a_learner_audited(alice, nanjing_reviewer, suzhou
     # Another city's office cannot.
     assert staff_client(suzhou_reviewer).post(url, {"city": "320500", "grade": "L4", "note": "x"}).status_code == 404
     response = staff_client(nanjing_reviewer).post(url, {"city": "320500", "grade": "L4", "note": "调动，凭调令"})
-    assert response.status_code == 302 and response["Location"] == reverse("learnerdesk:search")
+    assert response.status_code == 302 and response["Location"] == reverse("office:learners_search")
     alice.refresh_from_db()
     assert (alice.city_id, alice.grade) == ("320500", "L4")
     entry = AuditRecord.objects.get(event=Event.LEARNER_CITY_GRADE)
     assert entry.actor == nanjing_reviewer
     assert entry.detail["changes"] == {"city": ["320100", "320500"]}
     # Now 苏州's learner: 南京 no longer sees them, 苏州 does.
-    assert staff_client(nanjing_reviewer).get(reverse("learnerdesk:detail", args=[alice.pk])).status_code == 404
-    assert staff_client(suzhou_reviewer).get(reverse("learnerdesk:detail", args=[alice.pk])).status_code == 200
+    assert staff_client(nanjing_reviewer).get(reverse("office:learners_detail", args=[alice.pk])).status_code == 404
+    assert staff_client(suzhou_reviewer).get(reverse("office:learners_detail", args=[alice.pk])).status_code == 200

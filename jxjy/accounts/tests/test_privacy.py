@@ -1,7 +1,7 @@
 """账号设置 → 个人信息 (security requirements 26–30, the learner's side): the full numbers and the download only after
 the password again, audited and never cached; the consent record and its withdrawal; 申请注销账号 and 撤回.
 
-The city office's side (办理注销, every app's data) is in jxjy/learnerdesk/tests/test_privacy_closure.py."""
+The city office's side (办理注销, every app's data) is in jxjy/office/tests/test_learners_closures.py."""
 
 import io
 import json

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from jxjy.accounts.models import id_number_index
 from jxjy.accounts.usernames import looks_personal, safe_username
-from jxjy.audit.models import AuditRecord
+from jxjy.audit.models import AuditRecord, Event
 
 from .helpers import CAPTCHA, login
 
@@ -61,8 +61,8 @@ def test_req_25_personal_numbers_typed_at_either_sign_in_are_stored_only_hashed(
             assert login(learner, typed, password="Wrong2026x").status_code == 200
     staff_login(Client(), "nanjing", password="Demo1234")  # a real sign-in, in the access log
     assert AccessAttempt.objects.exists() and AccessFailureLog.objects.exists() and AccessLog.objects.exists()
-    assert AuditRecord.objects.filter(event="login_failed").count() >= 20
-    assert AuditRecord.objects.filter(event="lockout").exists()
+    assert AuditRecord.objects.filter(event=Event.LOGIN_FAILED).count() >= 20
+    assert AuditRecord.objects.filter(event=Event.LOCKOUT).exists()
 
     stored = everything_stored(all_logs)
     for number in (alice.id_number, alice.mobile):

@@ -62,6 +62,6 @@ def test_req_34_audit_records_180_days_old_are_still_queryable():
         import_string(task["task"]).apply()
     assert AuditRecord.objects.filter(pk=kept.pk, at__lte=timezone.now() - timedelta(days=180)).exists()
     day = timezone.localtime(old).date().isoformat()
-    response = staff_client(auditor).get(reverse("reports:audit"), {"start": day, "end": day})
+    response = staff_client(auditor).get(reverse("office:audit_log"), {"start": day, "end": day})
     assert response.status_code == 200
     assert kept.pk in [item.pk for item in response.context["page"].object_list]

@@ -25,7 +25,7 @@ def approving(reviewer, declaration, hours):
     client = staff_client(reviewer)  # signed in (past the second factor) before the threads start
 
     def run():
-        url = reverse("declarations:review_detail", args=[declaration.pk])
+        url = reverse("office:declarations_detail", args=[declaration.pk])
         return client.post(url, {"action": "approve", "approve-hours": hours}).status_code
 
     return run

@@ -164,7 +164,7 @@ def test_more_capacity_promotes_the_waiting_list(nanjing_office, alice, bob, cha
         "year": small.year_id, "title": small.title, "venue": small.venue, "start_date": small.start_date,
         "end_date": small.end_date, "capacity": 2, "public_hours": 16, "professional_hours": 24, "elective_hours": 8,
     }  # fmt: skip
-    assert nanjing_office.post(reverse("facetoface:office_edit", args=[small.pk]), data).status_code == 302
+    assert nanjing_office.post(reverse("office:facetoface_edit", args=[small.pk]), data).status_code == 302
     statuses = dict(FaceToFaceBooking.objects.values_list("user__name", "status"))
     assert statuses == {alice.name: "booked", bob.name: "booked", charlie.name: "waiting"}
 

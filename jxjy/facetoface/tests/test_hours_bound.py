@@ -13,9 +13,9 @@ from jxjy.catalog.models import TrainingYear
 from jxjy.credits.models import CreditEntry
 from jxjy.facetoface import services
 from jxjy.facetoface.models import FaceToFaceBooking, FaceToFaceClass
+from jxjy.office.tests.test_facetoface import form_data, mark
 
 from .helpers import make_class
-from .test_office import form_data, mark
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_a_class_cannot_carry_more_hours_than_the_year_requires(nanjing_office, online, year, field, value, message):
-    response = nanjing_office.post(reverse("facetoface:office_create"), form_data(**{field: value}))
+    response = nanjing_office.post(reverse("office:facetoface_create"), form_data(**{field: value}))
     assert response.status_code == 400
     assert message.format(year=year) in response.content.decode()
     assert not FaceToFaceClass.objects.exists()
@@ -37,7 +37,7 @@ def test_a_class_cannot_carry_more_hours_than_the_year_requires(nanjing_office, 
 
 def test_up_to_the_rule_is_accepted(nanjing_office, online):
     data = form_data(public_hours="16", professional_hours="24", elective_hours="8")
-    assert nanjing_office.post(reverse("facetoface:office_create"), data).status_code == 302
+    assert nanjing_office.post(reverse("office:facetoface_create"), data).status_code == 302
 
 
 def test_the_service_refuses_too_many_hours_whatever_the_caller(nanjing_reviewer, online):

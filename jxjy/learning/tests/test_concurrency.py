@@ -30,7 +30,7 @@ def test_concurrent_copies_of_one_heartbeat_credit_once(setup):
     session = client_for(user).post(start_url).json()["session"]
     # Pretend the player has been playing for 15 s (its state, as the first heartbeat left it).
     raw, state = playstate.store().get(user.pk)
-    state.update(play=True, seq=1, t=time.time() - 15)
+    state.playing, state.seq, state.beat_at = True, 1, time.time() - 15
     assert playstate.store().cas(user.pk, raw, state)
     beat = {"session": session, "seq": 2, "position": 15, "playing": "1"}
     replies = run_parallel(

@@ -3,7 +3,9 @@ their row is committed, one bad state is set aside and never blocks the rest, a 
 forgets nobody, and a learner who beats during a flush stays pending. Run on both stores: the in-process one
 (SQLite run) and Redis (PostgreSQL run)."""
 
+import json
 import logging
+from dataclasses import fields
 from unittest import mock
 
 import pytest
@@ -12,7 +14,7 @@ from django.test import Client
 from freezegun import freeze_time
 
 from jxjy.credits.models import CreditEntry
-from jxjy.learning import heartbeat, playstate
+from jxjy.learning import playstate, services
 from jxjy.learning.models import CoursewareProgress, PlaybackSession
 
 from .conftest import DURATION
@@ -36,13 +38,15 @@ def watched(enrollment) -> float:
 
 
 def poison(user_id, **changes):
-    """Put a state straight into the store, past every check at the edge (a bug, or a value left by an older
-    release): as if the learner's last heartbeat had carried it."""
-    raw, state = playstate.store().get(user_id)
-    state.update(changes)
-    for key in [k for k, v in changes.items() if v is None]:
-        del state[key]
-    assert playstate.store().cas(user_id, raw, state)
+    """Put a value straight into the store, past every check at the edge (a bug, or a value left by an older
+    release): as if the learner's last heartbeat had carried it. `changes` name PlayState fields; None drops one."""
+    raw, _ = playstate.store().get(user_id)
+    value = json.loads(raw)
+    keys = {field.name: field.metadata["key"] for field in fields(playstate.PlayState)}
+    value.update({keys[name]: change for name, change in changes.items()})
+    for name in [name for name, change in changes.items() if change is None]:
+        del value[keys[name]]
+    assert playstate.store().replace(user_id, raw, json.dumps(value))
 
 
 @pytest.fixture
@@ -63,9 +67,9 @@ def two_learners(setup, second):
 
 POISONS = {
     "seq_beyond_bigint": {"seq": 10**20},  # SQLite cannot bind it; PostgreSQL: integer out of range
-    "version_beyond_bigint": {"v": 10**20},
-    "missing_field": {"iv": None},  # a state of another shape
-    "text_for_a_number": {"b": "x"},
+    "version_beyond_bigint": {"version": 10**20},
+    "missing_field": {"intervals": None},  # a state of another shape
+    "text_for_a_number": {"budget": "x"},
 }
 
 
@@ -117,7 +121,7 @@ def test_a_held_learner_is_written_once_the_fault_is_gone(two_learners):
     the next flush, which then writes her."""
     alice = two_learners["alice"]
     real = playstate._update_many
-    alice_session = playstate.store().get(alice["user"].pk)[1]["sid"]
+    alice_session = playstate.store().get(alice["user"].pk)[1].session
 
     def refuse_alice(model, fields, guard, rows):
         if model is PlaybackSession and any(str(row["pk"]) == alice_session for row in rows):
@@ -218,14 +222,15 @@ def test_the_ledger_posting_and_the_progress_commit_together(setup):
     # The last 15 s arrive in a state whose finish the heartbeat did not write at once (a worker died before).
     user_id = setup["user"].pk
     _, state = playstate.store().get(user_id)
-    poison(user_id, iv=[[0.0, DURATION]], cr=state["cr"] + 15, lp=DURATION, v=state["v"] + 1, fin=state["t"])
-    real = heartbeat.post_courseware_hours
+    finish = {"intervals": [[0.0, DURATION]], "last_position": DURATION, "finished": state.beat_at}
+    poison(user_id, credited=state.credited + 15, version=state.version + 1, **finish)
+    real = services.post_courseware_hours
 
     def post_then_die(progress):
         real(progress)
         raise OperationalError("connection lost after the posting (injected)")
 
-    dying = mock.patch.object(heartbeat, "post_courseware_hours", side_effect=post_then_die)
+    dying = mock.patch.object(services, "post_courseware_hours", side_effect=post_then_die)
     with dying, pytest.raises(OperationalError):
         playstate.flush()
     assert not CreditEntry.objects.exists()

@@ -1,7 +1,7 @@
 """Sends messages through Aliyun Dysmsapi `SendSms` (API version 2017-05-25).
 
 Requests are signed with the classic RPC signature (HMAC-SHA1, SignatureVersion 1.0) and
-posted as a form over HTTPS with the standard library only.
+posted as a form over HTTPS through jxjy.lib.http.
 
 Nothing that identifies the recipient or carries the message content (phone number,
 template parameters such as the verification code) and never the AccessKey secret is put
@@ -15,14 +15,14 @@ import hashlib
 import hmac
 import json
 import logging
-import re
-import urllib.error
-import urllib.request
 import uuid
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from jxjy.lib import http
+from jxjy.lib.http import safe_token
 
 from .base import BaseSmsBackend, SmsError
 
@@ -34,9 +34,6 @@ SIGNATURE_METHOD = "HMAC-SHA1"
 SIGNATURE_VERSION = "1.0"
 TIMEOUT_SECONDS = 5
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-# Codes and ids look like "isv.BUSINESS_LIMIT_CONTROL" or "900619746936498440^0"; anything else is not echoed.
-_SAFE_TOKEN = re.compile(r"[A-Za-z0-9._:^-]{1,100}")
 
 
 def percent_encode(value) -> str:
@@ -65,12 +62,6 @@ def sign(params: dict, secret: str, method: str = "POST") -> str:
         hashlib.sha1,
     ).digest()
     return base64.b64encode(digest).decode("ascii")
-
-
-def _safe(value) -> str:
-    """A value from Aliyun's reply, shown only when it looks like a plain identifier."""
-    text = str(value) if value is not None else ""
-    return text if _SAFE_TOKEN.fullmatch(text) else "?"
 
 
 class SmsBackend(BaseSmsBackend):
@@ -104,17 +95,17 @@ class SmsBackend(BaseSmsBackend):
 
         reply = self._post(endpoint, body)
         code = reply.get("Code")
-        request_id = _safe(reply.get("RequestId"))
+        request_id = safe_token(reply.get("RequestId"))
         if code != "OK":
             logger.warning(
-                "Aliyun SMS rejected: template=%s code=%s request_id=%s", message.template, _safe(code), request_id
+                "Aliyun SMS rejected: template=%s code=%s request_id=%s", message.template, safe_token(code), request_id
             )
-            raise SmsError(f"Aliyun SendSms failed: {_safe(code)} (RequestId {request_id})")
+            raise SmsError(f"Aliyun SendSms failed: {safe_token(code)} (RequestId {request_id})")
         logger.info(
             "Aliyun SMS accepted: template=%s request_id=%s biz_id=%s",
             message.template,
             request_id,
-            _safe(reply.get("BizId")),
+            safe_token(reply.get("BizId")),
         )
 
     def _config(self, template: str):
@@ -130,9 +121,7 @@ class SmsBackend(BaseSmsBackend):
         missing = [name for name, value in values.items() if not value]
         if missing:
             raise ImproperlyConfigured(f"阿里云短信配置不完整，缺少：{'、'.join(missing)}")
-        endpoint = values["ALIYUN_SMS_ENDPOINT"]
-        if not endpoint.lower().startswith("https://"):
-            raise ImproperlyConfigured("ALIYUN_SMS_ENDPOINT 必须是 https:// 开头的地址")
+        endpoint = http.require_https(values["ALIYUN_SMS_ENDPOINT"], "ALIYUN_SMS_ENDPOINT")
         templates = getattr(settings, "ALIYUN_SMS_TEMPLATES", None) or {}
         template_code = str(templates.get(template) or "").strip()
         if not template_code:
@@ -146,40 +135,17 @@ class SmsBackend(BaseSmsBackend):
         )
 
     def _post(self, url: str, body: bytes) -> dict:
-        """POST a form body and return the decoded JSON reply (also for HTTP error statuses)."""
-        request = urllib.request.Request(  # noqa: S310 - https enforced in _config()
-            url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                "Accept": "application/json",
-            },
-        )
-        status = None
+        """POST a form body and return the decoded JSON reply (also for HTTP error statuses: Aliyun answers business
+        and signature errors with 4xx and a JSON body carrying `Code`)."""
         try:
-            # The endpoint is checked to be https:// in _config(), so no other URL scheme is opened.
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            # Aliyun answers business and signature errors with 4xx and a JSON body carrying `Code`.
-            status = exc.code
-            try:
-                raw = exc.read()
-            finally:
-                exc.close()
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            # The URL carries no parameters, so the reason holds no phone number, code or key.
-            reason = getattr(exc, "reason", exc)
-            detail = f"{type(reason).__name__}: {reason}"[:200]
-            logger.warning("Aliyun SMS request failed: %s", detail)
-            raise SmsError(f"Aliyun SendSms request failed: {detail}") from None
+            response = http.post_form(url, body, timeout=TIMEOUT_SECONDS)
+        except http.RequestFailed as exc:
+            raise SmsError(f"Aliyun SendSms request failed: {exc}") from None
         try:
-            reply = json.loads(raw.decode("utf-8"))
+            reply = json.loads(response.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             reply = None
         if not isinstance(reply, dict):
-            where = f"HTTP {status}" if status else "HTTP 200"
-            logger.warning("Aliyun SMS reply unreadable: %s", where)
-            raise SmsError(f"Aliyun SendSms returned an unreadable reply ({where})")
+            logger.warning("Aliyun SMS reply unreadable: HTTP %s", response.status)
+            raise SmsError(f"Aliyun SendSms returned an unreadable reply (HTTP {response.status})")
         return reply

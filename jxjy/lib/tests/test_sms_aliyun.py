@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from jxjy.lib import http as lib_http
 from jxjy.lib.sms import SmsMessage, aliyun
 from jxjy.lib.sms.aliyun import SmsBackend, percent_encode, sign, string_to_sign
 from jxjy.lib.sms.base import SmsError
@@ -363,6 +364,9 @@ def test_secret_is_not_in_configuration_errors(aliyun_settings):
 
 
 class FakeResponse(io.BytesIO):
+    status = 200
+    headers = {}
+
     def __enter__(self):
         return self
 
@@ -383,7 +387,7 @@ def test_post_sends_form_with_timeout(monkeypatch):
         )
         return FakeResponse(b'{"Code":"OK","RequestId":"R"}')
 
-    monkeypatch.setattr(aliyun.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(lib_http, "urlopen", fake_urlopen)
     reply = SmsBackend()._post("https://dysmsapi.aliyuncs.com/", b"a=1&b=2")
     assert reply == {"Code": "OK", "RequestId": "R"}
     assert seen == {
@@ -400,7 +404,7 @@ def test_post_returns_json_body_of_http_error(monkeypatch):
         body = io.BytesIO(b'{"Code":"SignatureDoesNotMatch","Message":"string to sign ...","RequestId":"R"}')
         raise urllib.error.HTTPError(request.full_url, 400, "Bad Request", {}, body)
 
-    monkeypatch.setattr(aliyun.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(lib_http, "urlopen", fake_urlopen)
     reply = SmsBackend()._post("https://dysmsapi.aliyuncs.com/", b"a=1")
     assert reply["Code"] == "SignatureDoesNotMatch"
 
@@ -417,14 +421,14 @@ def test_post_network_failure_raises_sms_error(monkeypatch, error):
     def fake_urlopen(request, timeout):
         raise error
 
-    monkeypatch.setattr(aliyun.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(lib_http, "urlopen", fake_urlopen)
     with pytest.raises(SmsError):
         SmsBackend()._post("https://dysmsapi.aliyuncs.com/", b"a=1")
 
 
 @pytest.mark.parametrize("raw", [b"<html>busy</html>", b"[]", b"\xff\xfe"])
 def test_post_unreadable_reply_raises_sms_error(monkeypatch, raw):
-    monkeypatch.setattr(aliyun.urllib.request, "urlopen", lambda request, timeout: FakeResponse(raw))
+    monkeypatch.setattr(lib_http, "urlopen", lambda request, timeout: FakeResponse(raw))
     with pytest.raises(SmsError):
         SmsBackend()._post("https://dysmsapi.aliyuncs.com/", b"a=1")
 
@@ -433,7 +437,7 @@ def test_http_error_with_unreadable_body_raises_sms_error(monkeypatch):
     def fake_urlopen(request, timeout):
         raise urllib.error.HTTPError(request.full_url, 502, "Bad Gateway", {}, io.BytesIO(b"gateway"))
 
-    monkeypatch.setattr(aliyun.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(lib_http, "urlopen", fake_urlopen)
     with pytest.raises(SmsError) as excinfo:
         SmsBackend()._post("https://dysmsapi.aliyuncs.com/", b"a=1")
     assert "502" in str(excinfo.value)

@@ -26,10 +26,9 @@ from jxjy.declarations.tests.test_declarations import filed
 from jxjy.exams.models import Practice
 from jxjy.facetoface.models import FaceToFaceBooking
 from jxjy.facetoface.tests.helpers import make_class
-from jxjy.invoices.models import InvoiceRequest
-from jxjy.invoices.tests.helpers import paid_order
 from jxjy.learning.models import Checkpoint, CoursewareProgress, Enrollment
-from jxjy.orders.models import PreEnrollment, UnitInvitation
+from jxjy.orders.models import InvoiceRequest, PreEnrollment, UnitInvitation
+from jxjy.orders.tests.invoice_helpers import paid_order
 from jxjy.payments.models import Payment
 from jxjy.portal.models import Notice
 
@@ -108,7 +107,16 @@ def world(catalog, alice, bob, settings, tmp_path):
 
 # Arguments that name something a learner owns (so another city's / another learner's copy must be a 404).
 OWNED = {"enrollment_id", "courseware_id", "checkpoint_id", "practice_id", "attempt_id", "booking_id"}
-OWNED_PK = ("declarations:", "facetoface:office", "invoices:", "learnerdesk:", "accounts:address")
+OWNED_PK = (
+    "declarations:",
+    "office:declarations_",
+    "office:facetoface_",
+    "orders:invoice_pdf",
+    "office:finance_invoice",
+    "office:learners_",
+    "office:closures_",
+    "accounts:address",
+)
 
 
 def foreign_value(name, arg, w):
@@ -124,37 +132,37 @@ def foreign_value(name, arg, w):
     if arg == "number":
         if name == "payments:mockbank":  # the simulated bank's own page (development only): the bank's, not ours
             return w["payment"].number, False
-        if name == "payments:qr" or name.startswith("invoices:finance_") and "payment" in name:
+        if name == "payments:qr" or name.startswith("office:finance_") and "payment" in name:
             return w["payment"].number, True
-        if name in ("invoices:finance_refund", "invoices:finance_accept_late"):
+        if name in ("office:finance_refund", "office:finance_accept_late"):
             return w["payment"].number, True
         if name == "certificates:download":
             return w["certificate"].number, True
         return w["order"].number, True
     if arg == "pk":
         pks = {
-            "declarations:attachment": w["attachment"].pk, "invoices:pdf": w["invoice"].pk,
-            "invoices:finance_invoice": w["invoice"].pk, "orders:enroll": w["class"].pk,
+            "declarations:attachment": w["attachment"].pk, "orders:invoice_pdf": w["invoice"].pk,
+            "office:finance_invoice": w["invoice"].pk, "orders:enroll": w["class"].pk,
             "orders:pre_enrollment_add": w["class"].pk, "orders:pre_enrollment_remove": w["class"].pk,  # a class id: removes the learner's own entry
-            "portal:notice_detail": w["notice"].pk, "content:chapter_edit": w["chapter"].pk,
-            "content:chapter_create": w["course"].pk, "content:courseware_create": w["chapter"].pk,
-            "content:courseware_edit": w["courseware"].pk, "content:courseware_poster": w["courseware"].pk,
-            "content:job": 1, "content:job_status": 1, "orders:invitation_confirm": w["invitation"].pk,
+            "portal:notice_detail": w["notice"].pk, "office:content_chapter_edit": w["chapter"].pk,
+            "office:content_chapter_create": w["course"].pk, "office:content_courseware_create": w["chapter"].pk,
+            "office:content_courseware_edit": w["courseware"].pk, "office:content_courseware_poster": w["courseware"].pk,
+            "office:content_job": 1, "office:content_job_status": 1, "orders:invitation_confirm": w["invitation"].pk,
             "orders:invitation_decline": w["invitation"].pk,
         }  # fmt: skip
         if name in pks:
             value = pks[name]
-        elif name.startswith("declarations:"):
+        elif name.startswith(("declarations:", "office:declarations_")):
             value = w["declaration"].pk
-        elif name.startswith("facetoface:office"):
+        elif name.startswith("office:facetoface_"):
             value = w["face_class"].pk
-        elif name == "learnerdesk:closure":
+        elif name == "office:closures_detail":
             value = w["closure"].pk
-        elif name.startswith("learnerdesk:"):
+        elif name.startswith("office:learners_"):
             value = w["bob"].pk
         elif name.startswith("accounts:address"):
             value = w["address"].pk
-        elif name.startswith("content:"):
+        elif name.startswith("office:content_"):
             value = w["course"].pk
         elif name.startswith("office:"):
             value = w["suzhou"].pk
@@ -223,10 +231,10 @@ def test_req_6_a_staff_password_older_than_the_limit_opens_nothing_either(world,
 
 # Pages of each kind that name one of bob's objects: another city's office / another learner must get 404.
 OFFICE_OBJECT_PAGES = {
-    "declarations:review_detail", "declarations:attachment", "learnerdesk:detail", "learnerdesk:reset_password",
-    "learnerdesk:unlock", "learnerdesk:city_grade", "learnerdesk:change_mobile", "learnerdesk:closure",
-    "learnerdesk:reveal", "learnerdesk:end_sessions", "facetoface:office_class", "facetoface:office_edit",
-    "facetoface:office_export", "facetoface:office_attendance",
+    "office:declarations_detail", "declarations:attachment", "office:learners_detail", "office:learners_reset_password",
+    "office:learners_unlock", "office:learners_city_grade", "office:learners_change_mobile", "office:closures_detail",
+    "office:learners_reveal", "office:learners_end_sessions", "office:facetoface_detail", "office:facetoface_edit",
+    "office:facetoface_export", "office:facetoface_attendance",
 }  # fmt: skip
 
 
@@ -269,8 +277,8 @@ def test_req_14_a_learner_gets_404_and_an_audit_record_for_every_object_of_anoth
         for name, _url, owned in walk(world)
         if owned
         and name
-        and not name.startswith(("invoices:finance", "learnerdesk:", "facetoface:office"))
-        and name not in ("declarations:review_detail", "payments:mockbank")
+        and not name.startswith(("office:finance", "office:learners_", "office:closures_", "office:facetoface_"))
+        and name not in ("office:declarations_detail", "payments:mockbank")
     }
     seen = _check_foreign(client, world, learner_pages)
     assert learner_pages - seen == set(), learner_pages - seen
@@ -283,7 +291,7 @@ def test_req_14_other_roles_never_get_another_citys_learner_object(world, role):
     """Roles without a city's learners to serve: refused (403/redirect) or 404 — never the object."""
     client = staff_client(make_staff(f"full-{role}", role))
     for name, url, owned in walk(world):
-        if owned and not name.startswith("invoices:finance"):
+        if owned and not name.startswith("office:finance"):
             assert client.get(url).status_code != 200, (role, url)
 
 

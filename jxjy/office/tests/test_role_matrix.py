@@ -2,7 +2,8 @@
 
 Pages a role may not use answer 403 (and the refusal is audited); objects outside a city office's city answer 404;
 the anonymous are sent to the staff sign-in. The matrix is the specification: a new back-office page belongs here.
-(That a city office's report and exports hold only its own city is proven in jxjy/reports/tests.)"""
+(That a city office's report and exports hold only its own city is proven in jxjy/office/tests/test_reports.py and
+jxjy/office/tests/test_audit_log.py.)"""
 
 from datetime import timedelta
 
@@ -35,19 +36,19 @@ ROLES = (
 ALLOWED = {  # page → roles that get 200; every other signed-in role 403, the anonymous a redirect
     "office:home": {"province", "nanjing", "suzhou", "finance", "content", "sysadmin", "secadmin", "auditor"},
     "office:staff_list": {"province", "sysadmin", "secadmin"},
-    "declarations:review_list": {"province", "nanjing", "suzhou"},
-    "facetoface:office_list": {"province", "nanjing", "suzhou"},
-    "learnerdesk:search": {"province", "nanjing", "suzhou"},
-    "learnerdesk:import": {"province", "nanjing", "suzhou"},
-    "content:course_list": {"province", "content"},
-    "content:course_create": {"province", "content"},
-    "invoices:finance_orders": {"province", "finance"},
-    "invoices:finance_payments": {"province", "finance"},
-    "invoices:finance_invoices": {"province", "finance"},
-    "invoices:finance_refunds": {"province", "finance"},
-    "reports:year": {"province", "nanjing", "suzhou", "finance"},
-    "reports:audit": {"province", "nanjing", "suzhou", "secadmin", "auditor"},
-    "reports:audit_export": {"province", "nanjing", "suzhou", "secadmin", "auditor"},
+    "office:declarations_list": {"province", "nanjing", "suzhou"},
+    "office:facetoface_list": {"province", "nanjing", "suzhou"},
+    "office:learners_search": {"province", "nanjing", "suzhou"},
+    "office:learners_import": {"province", "nanjing", "suzhou"},
+    "office:content_course_list": {"province", "content"},
+    "office:content_course_create": {"province", "content"},
+    "office:finance_orders": {"province", "finance"},
+    "office:finance_payments": {"province", "finance"},
+    "office:finance_invoices": {"province", "finance"},
+    "office:finance_refunds": {"province", "finance"},
+    "office:reports_year": {"province", "nanjing", "suzhou", "finance"},
+    "office:audit_log": {"province", "nanjing", "suzhou", "secadmin", "auditor"},
+    "office:audit_export": {"province", "nanjing", "suzhou", "secadmin", "auditor"},
 }
 
 
@@ -83,7 +84,7 @@ def test_each_role_sees_exactly_the_pages_it_may(people, page):
 
 
 def test_refusals_are_audited(people):
-    staff_client(people["content"]).get(reverse("invoices:finance_payments"))
+    staff_client(people["content"]).get(reverse("office:finance_payments"))
     assert AuditRecord.objects.filter(event=Event.ACCESS_DENIED, actor=people["content"]).exists()
 
 
@@ -96,20 +97,20 @@ def test_a_suzhou_office_gets_404_on_nanjing_objects(people):
                                                booked_at=timezone.now() - timedelta(days=9))  # fmt: skip
     nanjing, suzhou = staff_client(people["nanjing"]), staff_client(people["suzhou"])
     gets = [
-        reverse("declarations:review_detail", args=[claim.pk]),
+        reverse("office:declarations_detail", args=[claim.pk]),
         reverse("declarations:attachment", args=[claim.attachments.get().pk]),
-        reverse("learnerdesk:detail", args=[alice.pk]),
-        reverse("facetoface:office_class", args=[face_class.pk]),
-        reverse("facetoface:office_export", args=[face_class.pk]),
+        reverse("office:learners_detail", args=[alice.pk]),
+        reverse("office:facetoface_detail", args=[face_class.pk]),
+        reverse("office:facetoface_export", args=[face_class.pk]),
     ]
     for url in gets:
         assert nanjing.get(url).status_code == 200, url
         assert suzhou.get(url).status_code == 404, url
     posts = [
-        (reverse("declarations:review_detail", args=[claim.pk]), {"action": "approve", "approve-hours": "12"}),
-        (reverse("facetoface:office_attendance", args=[booking.pk]), {"status": "attended"}),
-        (reverse("learnerdesk:unlock", args=[alice.pk]), {}),
-        (reverse("learnerdesk:reset_password", args=[alice.pk]), {}),
+        (reverse("office:declarations_detail", args=[claim.pk]), {"action": "approve", "approve-hours": "12"}),
+        (reverse("office:facetoface_attendance", args=[booking.pk]), {"status": "attended"}),
+        (reverse("office:learners_unlock", args=[alice.pk]), {}),
+        (reverse("office:learners_reset_password", args=[alice.pk]), {}),
     ]
     for url, data in posts:
         assert suzhou.post(url, data).status_code == 404, url
@@ -121,10 +122,10 @@ def test_a_suzhou_office_gets_404_on_nanjing_objects(people):
 def test_finance_cannot_edit_courses_and_content_cannot_see_payments(people):
     finance, content = staff_client(people["finance"]), staff_client(people["content"])
     data = {"title": "财务不该建的课", "category": "public", "hours": "4", "is_active": "on"}
-    assert finance.post(reverse("content:course_create"), data).status_code == 403
+    assert finance.post(reverse("office:content_course_create"), data).status_code == 403
     from jxjy.catalog.models import Course
 
     assert not Course.objects.filter(title="财务不该建的课").exists()
-    for page in ("invoices:finance_payments", "invoices:finance_orders", "invoices:finance_refunds"):
+    for page in ("office:finance_payments", "office:finance_orders", "office:finance_refunds"):
         assert content.get(reverse(page)).status_code == 403
-    assert content.get(reverse("reports:year")).status_code == 403
+    assert content.get(reverse("office:reports_year")).status_code == 403

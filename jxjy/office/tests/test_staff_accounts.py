@@ -76,8 +76,8 @@ def test_req_16_a_learner_posting_role_staff_or_superuser_changes_nothing(alice)
 def test_req_16_an_exception_in_the_scope_check_denies_the_request(nanjing_reviewer, alice):
     client = staff_client(nanjing_reviewer)
     client.raise_request_exception = False
-    with mock.patch("jxjy.learnerdesk.services.learners_for", side_effect=RuntimeError("scope broke")):
-        response = client.get(reverse("learnerdesk:detail", args=[alice.pk]))
+    with mock.patch("jxjy.accounts.learners.learners_for", side_effect=RuntimeError("scope broke")):
+        response = client.get(reverse("office:learners_detail", args=[alice.pk]))
     assert response.status_code == 500
     assert alice.name not in response.content.decode()
 
@@ -131,7 +131,7 @@ def test_req_12_the_security_admin_ends_a_users_sessions_at_once(secadmin, finan
 def test_req_17_the_system_admin_cannot_read_the_audit_log(sysadmin):
     record(Event.LOGIN, actor=sysadmin)
     client = staff_client(sysadmin)
-    for page in ("reports:audit", "reports:audit_export"):
+    for page in ("office:audit_log", "office:audit_export"):
         assert client.get(reverse(page)).status_code == 403
     assert client.get("/admin/audit/auditrecord/").status_code in (302, 403)
 
@@ -139,10 +139,10 @@ def test_req_17_the_system_admin_cannot_read_the_audit_log(sysadmin):
 def test_req_17_the_audit_admin_reads_the_log_and_nothing_else(auditor, alice):
     record(Event.LOGIN, actor=alice)
     client = staff_client(auditor)
-    assert client.get(reverse("reports:audit")).status_code == 200
-    assert client.get(reverse("reports:audit_export")).status_code == 200
-    for page in ("learnerdesk:search", "reports:year", "invoices:finance_orders", "content:course_list",
-                 "declarations:review_list", "office:staff_list"):  # fmt: skip
+    assert client.get(reverse("office:audit_log")).status_code == 200
+    assert client.get(reverse("office:audit_export")).status_code == 200
+    for page in ("office:learners_search", "office:reports_year", "office:finance_orders", "office:content_course_list",
+                 "office:declarations_list", "office:staff_list"):  # fmt: skip
         assert client.get(reverse(page)).status_code == 403, page
     # Read-only: the Django admin offers no change or delete of a record to anyone.
     entry = AuditRecord.objects.first()
@@ -151,9 +151,9 @@ def test_req_17_the_audit_admin_reads_the_log_and_nothing_else(auditor, alice):
 
 
 def test_req_17_the_auditors_own_trail_is_read_by_the_security_admin(auditor, secadmin, alice):
-    staff_client(auditor).get(reverse("reports:audit"))  # the auditor's reading is itself audited
+    staff_client(auditor).get(reverse("office:audit_log"))  # the auditor's reading is itself audited
     record(Event.LOGIN, actor=alice)
-    response = staff_client(secadmin).get(reverse("reports:audit"))
+    response = staff_client(secadmin).get(reverse("office:audit_log"))
     assert response.status_code == 200
     rows = response.context["rows"]
     assert rows and all(row["role"] == "审计管理员" for row in rows)
@@ -168,7 +168,7 @@ def test_req_12_a_city_office_ends_its_learners_sessions_at_once(alice, nanjing_
     learner = Client()
     learner.force_login(alice)
     assert learner.get(reverse("learning:center")).status_code == 200
-    url = reverse("learnerdesk:end_sessions", args=[alice.pk])
+    url = reverse("office:learners_end_sessions", args=[alice.pk])
     assert staff_client(suzhou_reviewer).post(url).status_code == 404
     assert learner.get(reverse("learning:center")).status_code == 200
     assert staff_client(nanjing_reviewer).post(url).status_code == 302

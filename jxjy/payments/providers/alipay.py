@@ -18,15 +18,15 @@ import datetime
 import json
 import logging
 import re
-import urllib.error
-import urllib.request
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlencode
 
-from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
+from jxjy.lib import http
+from jxjy.lib.http import safe_token
 
 from .base import (
+    BEIJING,
+    CENT,
     GatewayError,
     GatewayTrade,
     RefundResult,
@@ -34,7 +34,8 @@ from .base import (
     SettingsConfiguredProvider,
     StartResult,
     VerificationError,
-    safe_token,
+    exact_yuan,
+    in_beijing,
     setting,
 )
 from .rsa_keys import load_private_key, load_public_key, rsa2_sign, rsa2_verify
@@ -46,8 +47,6 @@ TIMEOUT_SECONDS = 10
 CHARSET = "utf-8"
 SIGN_TYPE = "RSA2"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-BEIJING = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
-CENT = Decimal("0.01")
 SUBJECT_MAX_CHARS = 256
 
 REQUIRED_SETTINGS = ("ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY")
@@ -121,23 +120,11 @@ def top_level_members(text: str) -> dict[str, tuple[int, int]]:
 
 def yuan_text(amount) -> str:
     """A positive amount as Alipay wants it: yuan with exactly two places ("0.01"); more places are refused."""
-    if isinstance(amount, float):
-        raise ValueError("amount must be a Decimal, not a float")
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValueError("amount is not a number") from None
-    if not value.is_finite() or value <= 0:
-        raise ValueError("amount must be positive")
-    if value != value.quantize(CENT):
-        raise ValueError("amount has more than two decimal places")
-    return f"{value.quantize(CENT):f}"
+    return f"{exact_yuan(amount).quantize(CENT):f}"
 
 
 def beijing_time(moment: datetime.datetime) -> str:
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment.astimezone(BEIJING).strftime(TIME_FORMAT)
+    return in_beijing(moment).strftime(TIME_FORMAT)
 
 
 def _subject(subject: str) -> str:
@@ -163,13 +150,10 @@ class AlipayProvider(SettingsConfiguredProvider):
 
     def _config(self) -> dict:
         self.check_configured()
-        gateway = setting("ALIPAY_GATEWAY") or DEFAULT_GATEWAY
-        if not gateway.lower().startswith("https://"):
-            raise ImproperlyConfigured("ALIPAY_GATEWAY 必须是 https:// 开头的地址")
         return {
             "app_id": setting("ALIPAY_APP_ID"),
             "seller_id": setting("ALIPAY_SELLER_ID"),
-            "gateway": gateway,
+            "gateway": http.require_https(setting("ALIPAY_GATEWAY") or DEFAULT_GATEWAY, "ALIPAY_GATEWAY"),
             "private_key": load_private_key(setting("ALIPAY_PRIVATE_KEY"), "ALIPAY_PRIVATE_KEY"),
             "public_key": load_public_key(setting("ALIPAY_PUBLIC_KEY"), "ALIPAY_PUBLIC_KEY"),
         }
@@ -186,7 +170,7 @@ class AlipayProvider(SettingsConfiguredProvider):
             **{key: value for key, value in extra.items() if value},
             "biz_content": json.dumps(biz_content, ensure_ascii=False, separators=(",", ":")),
         }
-        params["sign"] = rsa2_sign(config["private_key"], sign_content(params))
+        params["sign"] = rsa2_sign(config["private_key"], sign_content(params).encode(CHARSET))
         return params
 
     # --- the gateway interface ---
@@ -262,15 +246,7 @@ class AlipayProvider(SettingsConfiguredProvider):
         )
         code = str(node.get("code", ""))
         if code == "40004" and node.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
-            return GatewayTrade(
-                out_trade_no=payment.number,
-                trade_no="",
-                amount=Decimal("0.00"),
-                status=GatewayTrade.NOT_FOUND,
-                app_id=config["app_id"],
-                merchant_id=config["seller_id"],
-                raw=node,
-            )
+            return GatewayTrade.not_found(payment, app_id=config["app_id"], merchant_id=config["seller_id"], raw=node)
         if code != SUCCESS_CODE:
             raise GatewayError(f"支付宝查询失败：{safe_token(code)} {safe_token(node.get('sub_code'))}")
         status = TRADE_STATUS.get(str(node.get("trade_status", "")))
@@ -367,27 +343,12 @@ class AlipayProvider(SettingsConfiguredProvider):
         return node
 
     def _post(self, url: str, body: bytes) -> bytes:
-        """POST a form body to the gateway and return the raw reply bytes."""
-        request = urllib.request.Request(  # noqa: S310 - https enforced in _config()
-            url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": f"application/x-www-form-urlencoded; charset={CHARSET}",
-                "Accept": "application/json",
-            },
-        )
+        """POST a form body to the gateway and return the raw reply bytes of a 2xx reply."""
         try:
-            # The gateway is checked to be https:// in _config(), so no other URL scheme is opened.
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            logger.warning("Alipay gateway answered HTTP %s", exc.code)
-            raise GatewayError(f"支付宝网关返回 HTTP {exc.code}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            # The URL carries no parameters (they are in the body), so the reason holds no key or signature.
-            reason = getattr(exc, "reason", exc)
-            detail = f"{type(reason).__name__}: {reason}"[:200]
-            logger.warning("Alipay gateway request failed: %s", detail)
-            raise GatewayError(f"支付宝网关请求失败：{detail}") from None
+            response = http.post_form(url, body, timeout=TIMEOUT_SECONDS)
+        except http.RequestFailed as exc:
+            raise GatewayError(f"支付宝网关请求失败：{exc}") from None
+        if not 200 <= response.status < 300:
+            logger.warning("Alipay gateway answered HTTP %s", response.status)
+            raise GatewayError(f"支付宝网关返回 HTTP {response.status}")
+        return response.body

@@ -6,24 +6,44 @@ inside itself when its gateway wants fen. A provider verifies signatures and par
 `jxjy.payments.services`, against `provider.app_id` / `provider.merchant_id`.
 """
 
-import re
+import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
-_SAFE_TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+CENT = Decimal("0.01")
+BEIJING = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")  # the gateways' clock
 
 
 def setting(name: str) -> str:
     return str(getattr(settings, name, "") or "").strip()
 
 
-def safe_token(value) -> str:
-    """A gateway code or id fit for a log line or an exception; anything else becomes "?"."""
-    text = str(value) if value is not None else ""
-    return text if _SAFE_TOKEN.fullmatch(text) else "?"
+def exact_yuan(amount) -> Decimal:
+    """A positive amount of yuan with at most two places, as a gateway may be sent it; anything else (a float,
+    text that is no number, zero or less, a third place) raises ValueError before a request is made."""
+    if isinstance(amount, float):
+        raise ValueError("amount must be a Decimal, not a float")
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError("amount is not a number") from None
+    if not value.is_finite() or value <= 0:
+        raise ValueError("amount must be positive")
+    fen = value * 100
+    if fen != fen.to_integral_value():
+        raise ValueError("amount has more than two decimal places")
+    return value
+
+
+def in_beijing(moment: datetime.datetime) -> datetime.datetime:
+    """`moment` on the gateways' clock (UTC+8); a naive value is read in the project's time zone."""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment.astimezone(BEIJING)
 
 
 class VerificationError(Exception):
@@ -59,6 +79,19 @@ class GatewayTrade:
     FAILED = "FAILED"
     CLOSED = "CLOSED"
     NOT_FOUND = "NOT_FOUND"
+
+    @classmethod
+    def not_found(cls, payment, *, app_id: str, merchant_id: str, raw: dict) -> "GatewayTrade":
+        """The gateway's verified answer that it knows no trade numbered `payment.number`."""
+        return cls(
+            out_trade_no=payment.number,
+            trade_no="",
+            amount=Decimal("0.00"),
+            status=cls.NOT_FOUND,
+            app_id=app_id,
+            merchant_id=merchant_id,
+            raw=raw,
+        )
 
 
 @dataclass

@@ -54,16 +54,17 @@ def load_public_key(text: str, setting_name: str) -> rsa.RSAPublicKey:
     return key
 
 
-def rsa2_sign(private_key: rsa.RSAPrivateKey, content: str) -> str:
+def rsa2_sign(private_key: rsa.RSAPrivateKey, message: bytes) -> str:
     """SHA256withRSA (PKCS#1 v1.5), base64: Alipay's RSA2 and WeChat Pay v3 alike."""
-    signature = private_key.sign(content.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    signature = private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
     return base64.b64encode(signature).decode("ascii")
 
 
-def rsa2_verify(public_key: rsa.RSAPublicKey, content: bytes, signature: str) -> bool:
+def rsa2_verify(public_key: rsa.RSAPublicKey, message: bytes, signature: str) -> bool:
+    """Whether `signature` (base64) is the SHA256withRSA signature of `message`; malformed base64 is a no."""
     try:
         raw = base64.b64decode(signature, validate=True)
-        public_key.verify(raw, content, padding.PKCS1v15(), hashes.SHA256())
+        public_key.verify(raw, message, padding.PKCS1v15(), hashes.SHA256())
     except (binascii.Error, ValueError, TypeError, InvalidSignature):
         return False
     return True

@@ -23,19 +23,18 @@ import logging
 import re
 import secrets
 import time
-import urllib.error
-import urllib.request
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import quote
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
+
+from jxjy.lib import http
+from jxjy.lib.http import safe_token
 
 from .base import (
+    CENT,
     GatewayError,
     GatewayTrade,
     RefundResult,
@@ -43,10 +42,11 @@ from .base import (
     SettingsConfiguredProvider,
     StartResult,
     VerificationError,
-    safe_token,
+    exact_yuan,
+    in_beijing,
     setting,
 )
-from .rsa_keys import load_private_key, load_public_key
+from .rsa_keys import load_private_key, load_public_key, rsa2_sign, rsa2_verify
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +58,6 @@ MAX_CLOCK_SKEW_SECONDS = 300
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds as the gateway sends them
 DESCRIPTION_MAX_BYTES = 127
 REASON_MAX_CHARS = 80
-BEIJING = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
-CENT = Decimal("0.01")
 
 REQUIRED_SETTINGS = (
     "WECHAT_APP_ID",
@@ -88,18 +86,7 @@ TRADE_STATE = {
 
 def yuan_to_fen(amount) -> int:
     """Decimal yuan → integer fen, exactly: 0.01 → 1. Floats, non-positive amounts and a third place are refused."""
-    if isinstance(amount, float):
-        raise ValueError("amount must be a Decimal, not a float")
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValueError("amount is not a number") from None
-    if not value.is_finite() or value <= 0:
-        raise ValueError("amount must be positive")
-    fen = value * 100
-    if fen != fen.to_integral_value():
-        raise ValueError("amount has more than two decimal places")
-    return int(fen)
+    return int(exact_yuan(amount) * 100)
 
 
 def fen_to_yuan(fen: int) -> Decimal:
@@ -115,9 +102,7 @@ def truncate_utf8(text: str, limit: int) -> str:
 
 
 def rfc3339_beijing(moment: datetime.datetime) -> str:
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment.astimezone(BEIJING).replace(microsecond=0).isoformat()
+    return in_beijing(moment).replace(microsecond=0).isoformat()
 
 
 # --- signatures ----------------------------------------------------------------------------------
@@ -131,18 +116,6 @@ def request_message(method: str, path: str, timestamp: str, nonce: str, body: by
 def reply_message(timestamp: str, nonce: str, body: bytes) -> bytes:
     """What WeChat signs in replies and notifications: "timestamp\\nnonce\\nbody\\n"."""
     return f"{timestamp}\n{nonce}\n".encode() + (body or b"") + b"\n"
-
-
-def rsa_sha256_sign(private_key: rsa.RSAPrivateKey, message: bytes) -> str:
-    return base64.b64encode(private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode("ascii")
-
-
-def rsa_sha256_verify(public_key: rsa.RSAPublicKey, message: bytes, signature: str) -> bool:
-    try:
-        public_key.verify(base64.b64decode(signature, validate=True), message, padding.PKCS1v15(), hashes.SHA256())
-    except (binascii.Error, ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 # --- the provider --------------------------------------------------------------------------------
@@ -163,8 +136,7 @@ class WechatPayProvider(SettingsConfiguredProvider):
     def _config(self) -> dict:
         self.check_configured()
         api_base = (setting("WECHAT_API_BASE") or DEFAULT_API_BASE).rstrip("/")
-        if not api_base.lower().startswith("https://"):
-            raise ImproperlyConfigured("WECHAT_API_BASE 必须是 https:// 开头的地址")
+        http.require_https(api_base, "WECHAT_API_BASE")
         api_v3_key = setting("WECHAT_API_V3_KEY").encode("utf-8")
         if len(api_v3_key) != 32:
             raise ImproperlyConfigured("WECHAT_API_V3_KEY 必须是 32 字节的字符串")
@@ -183,7 +155,7 @@ class WechatPayProvider(SettingsConfiguredProvider):
         """The Authorization header for one request; `path` is the URL path with its query string."""
         timestamp = str(int(time.time()))
         nonce = secrets.token_hex(16).upper()
-        signature = rsa_sha256_sign(config["private_key"], request_message(method, path, timestamp, nonce, body))
+        signature = rsa2_sign(config["private_key"], request_message(method, path, timestamp, nonce, body))
         return (
             f'{AUTH_SCHEMA} mchid="{config["mch_id"]}",nonce_str="{nonce}",signature="{signature}",'
             f'timestamp="{timestamp}",serial_no="{config["mch_serial"]}"'
@@ -204,7 +176,7 @@ class WechatPayProvider(SettingsConfiguredProvider):
         # "²" or "٣" pass str.isdigit() yet int() refuses them: ASCII digits only, and no longer than a real one.
         if not _TIMESTAMP.fullmatch(timestamp) or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
             raise VerificationError(f"微信支付{what}的时间戳超出允许范围")
-        if not rsa_sha256_verify(config["platform_key"], reply_message(timestamp, nonce, body), signature):
+        if not rsa2_verify(config["platform_key"], reply_message(timestamp, nonce, body), signature):
             logger.warning("WeChat Pay %s signature mismatch", what)
             raise VerificationError(f"微信支付{what}签名验证失败")
 
@@ -270,14 +242,8 @@ class WechatPayProvider(SettingsConfiguredProvider):
         status, headers, body = self._request("GET", path, None)
         if status == 404:
             self._verify(config, headers, body, "查询应答")
-            return GatewayTrade(
-                out_trade_no=payment.number,
-                trade_no="",
-                amount=Decimal("0.00"),
-                status=GatewayTrade.NOT_FOUND,
-                app_id=config["app_id"],
-                merchant_id=config["mch_id"],
-                raw=_loads_or_empty(body),
+            return GatewayTrade.not_found(
+                payment, app_id=config["app_id"], merchant_id=config["mch_id"], raw=_loads_or_empty(body)
             )
         return self._trade(self._verified_json(config, status, headers, body, "查询应答"))
 
@@ -359,23 +325,11 @@ class WechatPayProvider(SettingsConfiguredProvider):
 
     def _http(self, method: str, url: str, headers: dict, body: bytes | None) -> tuple[int, dict, bytes]:
         """The HTTP exchange: (status, lower-case headers, body), also for 4xx/5xx replies."""
-        request = urllib.request.Request(  # noqa: S310 - https enforced in _config()
-            url, data=body, method=method, headers=headers
-        )
         try:
-            # WECHAT_API_BASE is checked to be https:// in _config(), so no other URL scheme is opened.
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                return response.status, _lower(response.headers), response.read()
-        except urllib.error.HTTPError as exc:
-            try:
-                return exc.code, _lower(exc.headers), exc.read()
-            finally:
-                exc.close()
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            detail = f"{type(reason).__name__}: {reason}"[:200]
-            logger.warning("WeChat Pay request failed: %s", detail)
-            raise GatewayError(f"微信支付请求失败：{detail}") from None
+            response = http.request(method, url, body=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        except http.RequestFailed as exc:
+            raise GatewayError(f"微信支付请求失败：{exc}") from None
+        return response.status, response.headers, response.body
 
 
 def _json_bytes(data: dict) -> bytes:
@@ -388,7 +342,3 @@ def _loads_or_empty(body: bytes) -> dict:
     except (UnicodeDecodeError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _lower(headers) -> dict:
-    return {str(name).lower(): value for name, value in (headers or {}).items()}

@@ -12,10 +12,9 @@ from django.urls import reverse
 from conftest import staff_client
 from jxjy.accounts.tests.test_concurrency import run_parallel
 from jxjy.audit.models import AuditRecord, Event
-from jxjy.invoices.models import InvoiceRequest
 from jxjy.learning.models import Enrollment
 from jxjy.orders import services as orders
-from jxjy.orders.models import Order, OrderStatus
+from jxjy.orders.models import InvoiceRequest, Order, OrderStatus
 from jxjy.payments.models import MockBankTrade, NotificationOutcome, Payment, PaymentNotification, Refund
 
 from .helpers import COUNTING_PROVIDERS, CountingMockBank, body_for, notify
@@ -105,7 +104,7 @@ def test_two_refund_clicks_make_one_gateway_refund(alice, catalog, finance_user,
                                  return_url="http://x/")  # fmt: skip
     assert notify(Client(), body_for(payment, trade_no="MB-R")).status_code == 200
     clients = [staff_client(finance_user), staff_client(finance_user)]
-    url = reverse("invoices:finance_refund", args=[payment.number])
+    url = reverse("office:finance_refund", args=[payment.number])
 
     def click(client):
         page = client.post(url, {"reason": "学员申请"}, follow=True).content.decode()
@@ -148,7 +147,7 @@ def _request_invoice(alice, order, invoice):
     client = Client()
     client.force_login(alice)
     try:
-        return client.post(reverse("invoices:request", args=[order.number]), invoice).status_code
+        return client.post(reverse("orders:invoice_request", args=[order.number]), invoice).status_code
     finally:
         connections.close_all()
 

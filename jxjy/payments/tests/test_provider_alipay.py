@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from jxjy.lib import http as lib_http
 from jxjy.payments.providers import alipay
 from jxjy.payments.providers.alipay import AlipayProvider
 from jxjy.payments.providers.base import GatewayError, GatewayTrade, VerificationError
@@ -453,7 +454,7 @@ def test_query_network_error_is_a_gateway_error(alipay_settings, monkeypatch):
         assert timeout == alipay.TIMEOUT_SECONDS
         raise urllib.error.URLError(TimeoutError("timed out"))
 
-    monkeypatch.setattr(alipay.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(lib_http, "urlopen", refuse)
     with pytest.raises(GatewayError, match="timed out"):
         AlipayProvider().query(make_payment())
 
@@ -462,7 +463,7 @@ def test_query_http_error_status_is_a_gateway_error(alipay_settings, monkeypatch
     def bad_gateway(request, timeout):
         raise urllib.error.HTTPError(GATEWAY, 502, "Bad Gateway", {}, io.BytesIO(b"<html/>"))
 
-    monkeypatch.setattr(alipay.urllib.request, "urlopen", bad_gateway)
+    monkeypatch.setattr(lib_http, "urlopen", bad_gateway)
     with pytest.raises(GatewayError, match="502"):
         AlipayProvider().query(make_payment())
 
@@ -472,6 +473,9 @@ def test_real_transport_returns_reply_bytes(alipay_settings, monkeypatch):
     seen = {}
 
     class Response(io.BytesIO):
+        status = 200
+        headers = {}
+
         def __enter__(self):
             return self
 
@@ -483,7 +487,7 @@ def test_real_transport_returns_reply_bytes(alipay_settings, monkeypatch):
         seen["content_type"] = request.get_header("Content-type")
         return Response(reply)
 
-    monkeypatch.setattr(alipay.urllib.request, "urlopen", answer)
+    monkeypatch.setattr(lib_http, "urlopen", answer)
     assert AlipayProvider().query(make_payment()).status == GatewayTrade.SUCCESS
     assert seen["content_type"] == "application/x-www-form-urlencoded; charset=utf-8"
     assert b"method=alipay.trade.query" in seen["body"]
@@ -657,7 +661,7 @@ def test_no_key_text_in_exceptions_or_logs(alipay_settings, caplog, monkeypatch)
     def unreachable(request, timeout):
         raise urllib.error.URLError(ConnectionRefusedError("refused"))
 
-    monkeypatch.setattr(alipay.urllib.request, "urlopen", unreachable)
+    monkeypatch.setattr(lib_http, "urlopen", unreachable)
     collect(
         lambda: AlipayProvider().refund(make_payment(), refund_no="R1", amount=Decimal("1.00"), reason=""), GatewayError
     )

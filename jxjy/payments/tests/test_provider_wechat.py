@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
 
+from jxjy.lib import http as lib_http
 from jxjy.payments.providers import wechat
 from jxjy.payments.providers.base import GatewayError, GatewayTrade, VerificationError
 from jxjy.payments.providers.wechat import WechatPayProvider, fen_to_yuan, yuan_to_fen
@@ -539,7 +540,7 @@ def test_query_network_error_is_a_gateway_error(wechat_settings, monkeypatch):
         assert request.full_url == API_BASE + QUERY_PATH
         raise urllib.error.URLError(ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(wechat.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(lib_http, "urlopen", refuse)
     with pytest.raises(GatewayError, match="connection refused"):
         WechatPayProvider().query(make_payment())
 
@@ -568,7 +569,7 @@ def test_real_transport_passes_status_headers_and_body(wechat_settings, monkeypa
         seen["method"] = request.get_method()
         return Response(body, reply_headers)
 
-    monkeypatch.setattr(wechat.urllib.request, "urlopen", answer)
+    monkeypatch.setattr(lib_http, "urlopen", answer)
     assert WechatPayProvider().query(make_payment()).status == GatewayTrade.SUCCESS
     assert seen["method"] == "GET"
     assert seen["authorization"].startswith("WECHATPAY2-SHA256-RSA2048 ")
@@ -583,7 +584,7 @@ def test_real_transport_reads_error_replies(wechat_settings, monkeypatch):
     def not_found(request, timeout):
         raise urllib.error.HTTPError(request.full_url, 404, "Not Found", headers, io.BytesIO(body))
 
-    monkeypatch.setattr(wechat.urllib.request, "urlopen", not_found)
+    monkeypatch.setattr(lib_http, "urlopen", not_found)
     assert WechatPayProvider().query(make_payment()).status == GatewayTrade.NOT_FOUND
 
 
@@ -764,7 +765,7 @@ def test_no_secret_text_in_exceptions_or_logs(wechat_settings, caplog, monkeypat
     def unreachable(request, timeout):
         raise urllib.error.URLError(ConnectionRefusedError("refused"))
 
-    monkeypatch.setattr(wechat.urllib.request, "urlopen", unreachable)
+    monkeypatch.setattr(lib_http, "urlopen", unreachable)
     collect(lambda: WechatPayProvider().query(make_payment()), GatewayError)
 
     wechat_settings.WECHAT_API_V3_KEY = "too-short-" + API_V3_KEY[:8]

@@ -175,17 +175,3 @@ def test_server_error_page_shows_a_request_id_and_no_traceback(client, settings)
     html = response.content.decode()
     assert "系统繁忙" in html and "Traceback" not in html and "boom" not in html
     assert response["X-Request-ID"] in html
-
-
-def test_demo_data_loads_classes_for_every_grade_in_two_years(db):
-    from jxjy.catalog.models import TrainingClass
-    from jxjy.portal.management.commands.load_demo import load_catalog
-
-    load_catalog()
-    from django.utils import timezone
-
-    years = sorted(set(TrainingClass.objects.values_list("year_id", flat=True)))
-    this_year = timezone.localdate().year
-    assert years == [this_year - 1, this_year]
-    assert TrainingClass.objects.filter(year_id=this_year).count() == 6
-    assert all(c.is_open() for c in TrainingClass.objects.all())

@@ -1,0 +1,47 @@
+"""学员详情's file of a learner: classes, orders, the hours ledger, 视同申报, 面授班 and the audit trail, read from
+every app for the back office's detail page (nothing here changes a row)."""
+
+from django.db.models import Q, Sum
+
+from jxjy.accounts import services as account_services
+from jxjy.accounts.learners import failed_logins
+from jxjy.accounts.models import User
+from jxjy.audit.models import AuditRecord
+from jxjy.catalog.models import Category
+from jxjy.credits.models import CreditEntry
+from jxjy.declarations.models import Declaration
+from jxjy.facetoface.models import FaceToFaceBooking
+from jxjy.learning.models import Enrollment
+from jxjy.learning.services import overall_percents
+from jxjy.orders.models import Order
+
+TRAIL_LIMIT = 50
+
+
+def learner_file(learner) -> dict:
+    """Everything the detail page shows, in a fixed number of queries whatever the learner's history."""
+    ledger = {}
+    for row in CreditEntry.objects.filter(user=learner).values("year", "category").annotate(total=Sum("hours")):
+        ledger.setdefault(row["year"], {})[row["category"]] = row["total"]
+    years = []
+    for year in sorted(ledger, reverse=True):
+        by_category = [(label, ledger[year].get(value) or 0) for value, label in Category.choices]
+        years.append({"year": year, "categories": by_category, "total": sum(h for _, h in by_category)})
+
+    enrollments = list(Enrollment.objects.filter(user=learner).select_related("training_class__year"))
+    percents = overall_percents(learner, enrollments)  # the rule 学员中心 and 班级首页 show
+    for enrollment in enrollments:
+        enrollment.percent = percents[enrollment.pk]
+    audit_trail = AuditRecord.objects.filter(
+        Q(actor=learner) | Q(object_type=User._meta.label, object_id=str(learner.pk))
+    ).select_related("actor")[:TRAIL_LIMIT]
+    return {
+        "enrollments": enrollments,
+        "orders": Order.objects.filter(user=learner).prefetch_related("lines").order_by("-created_at"),
+        "ledger_years": years,
+        "declarations": Declaration.objects.filter(user=learner).select_related("year").order_by("-created_at"),
+        "bookings": FaceToFaceBooking.objects.filter(user=learner).select_related("face_class__city"),
+        "audit_trail": audit_trail,
+        "failed_logins": failed_logins(learner),
+        "pre_registered": account_services.is_pre_registered(learner),
+    }

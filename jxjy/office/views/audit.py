@@ -1,0 +1,140 @@
+"""审计日志: the read-only audit log viewer and its Excel export.
+
+The province and the 审计管理员 read every record, the 安全管理员 the 审计管理员's, a 市工考办 the records whose actor
+belongs to its city (its staff and its learners, by the city stored on the record when it was written) and those
+whose object is one of its learners' accounts. Read-only: anything but GET/HEAD is refused (405) before the access
+check; reading and exporting are audited too."""
+
+import io
+from datetime import datetime, time
+
+from django.core.paginator import Paginator
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from jxjy.accounts.models import Role, User
+from jxjy.audit.models import AuditRecord, Event
+from jxjy.audit.services import record
+from jxjy.office.forms.reports import AuditFilterForm
+from jxjy.office.menu import office_view
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_LIMIT = 10_000
+
+
+def audit_scope(queryset, user):
+    """The records `user` may read: the province and the 审计管理员 all; the 安全管理员 those of the 审计管理员 (so
+    the auditor's own trail is read by someone else); a city office those whose actor belongs to its city or whose
+    object is one of its learners' accounts; anyone else — the 系统管理员 included — none."""
+    if user.role in (Role.PROVINCE, Role.AUDITOR):
+        return queryset
+    if user.role == Role.SECURITY:
+        return queryset.filter(actor_role=Role.AUDITOR)
+    if user.role == Role.CITY and user.city_id:
+        learners = User.objects.filter(city_id=user.city_id).annotate(key=Cast("pk", CharField())).values("key")
+        return queryset.filter(Q(actor_city=user.city_id) | Q(object_type=User._meta.label, object_id__in=learners))
+    return queryset.none()
+
+
+def _audit_records(request):
+    form = AuditFilterForm(request.GET or None)
+    records = audit_scope(AuditRecord.objects.select_related("actor"), request.user)
+    filters = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {k: str(v) for k, v in data.items() if v}
+        if data["event"]:
+            records = records.filter(event=data["event"])
+        if data["actor"]:
+            records = records.filter(Q(actor__username=data["actor"]) | Q(actor__name=data["actor"]))
+        if data["start"]:
+            records = records.filter(at__gte=timezone.make_aware(datetime.combine(data["start"], time.min)))
+        if data["end"]:
+            records = records.filter(at__lte=timezone.make_aware(datetime.combine(data["end"], time.max)))
+        if data["result"]:
+            records = records.filter(result=data["result"])
+        if data["object_type"]:
+            records = records.filter(object_type__iexact=data["object_type"])
+        if data["object_id"]:
+            records = records.filter(object_id=data["object_id"])
+        if data["request_id"]:
+            records = records.filter(request_id=data["request_id"])
+    elif form.is_bound:
+        records = records.none()
+    return form, records.order_by("-at", "-id"), filters
+
+
+def _row(item):
+    actor = item.actor
+    return {
+        "at": timezone.localtime(item.at).isoformat(timespec="seconds"),
+        "actor": (actor.display_name if actor else "—"),
+        "actor_username": actor.username if actor and not actor.is_learner else "",
+        "role": dict(Role.choices).get(item.actor_role, item.actor_role),
+        "city": item.actor_city,
+        "event": item.event_label,
+        "result": item.result,
+        "ip": item.ip or "",
+        "object": f"{item.object_type} #{item.object_id}" if item.object_type else "",
+        "request_id": item.request_id,
+        "detail": item.detail,
+    }
+
+
+@require_safe
+@office_view("audit")
+@never_cache
+def log(request):
+    """审计日志: read-only, filterable, paginated. Reading it shows who did what to whom, so it is audited too."""
+    form, records, filters = _audit_records(request)
+    page = Paginator(records, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [_row(item) for item in page.object_list]
+    record(Event.AUDIT_VIEW, request=request, page=page.number, filters=filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "office/audit/log.html",
+        {"office_menu": "audit", "form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
+
+
+@require_safe
+@office_view("audit")
+@never_cache
+def export(request):
+    """导出 Excel of the filtered records (at most AUDIT_EXPORT_LIMIT, newest first). Audited."""
+    _form, records, filters = _audit_records(request)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "审计日志"
+    columns = ["时间", "操作人", "用户名", "角色", "地市", "事件", "结果", "IP", "对象", "请求号"]
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    count = 0
+    for item in records[:AUDIT_EXPORT_LIMIT].iterator(chunk_size=2000):
+        row = _row(item)
+        sheet.append(
+            [row[k] for k in ("at", "actor", "actor_username", "role", "city", "event", "result", "ip", "object")]
+            + [row["request_id"]]
+        )
+        for cell in sheet[sheet.max_row]:
+            cell.data_type = "s"  # never a formula, whatever a name or detail starts with
+        count += 1
+    out = io.BytesIO()
+    book.save(out)
+    record(Event.AUDIT_EXPORT, request=request, rows=count, filters=filters)
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, "审计日志.xlsx")
+    response["Cache-Control"] = "private, no-store"
+    return response

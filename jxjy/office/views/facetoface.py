@@ -1,0 +1,169 @@
+"""业务后台 → 面授班管理: a city office runs its own city's 面授班 (the province sees all): 新建/修改面授班, the
+booking list, 导出 Excel, 登记考勤. Another city's class is a 404 everywhere."""
+
+import io
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from jxjy.accounts.models import Role
+from jxjy.audit.models import Event
+from jxjy.audit.services import record
+from jxjy.facetoface import services
+from jxjy.facetoface.models import SEAT_STATUSES, BookingStatus, FaceToFaceBooking, FaceToFaceClass
+from jxjy.lib.errors import UserError
+from jxjy.office.forms.facetoface import FaceToFaceClassForm
+from jxjy.office.menu import office_view
+
+
+def office_classes(user):
+    """The classes `user` may run: a city office its own city's, the province all. (accounts.permissions.scope limits
+    by the learner's city; a class belongs to the city that runs it, whoever books it.)"""
+    queryset = FaceToFaceClass.objects.all()
+    if user.role == Role.PROVINCE:
+        return queryset
+    if user.role == Role.CITY and user.city_id:
+        return queryset.filter(city_id=user.city_id)
+    return queryset.none()
+
+
+def _class(request, pk):
+    return get_object_or_404(office_classes(request.user).select_related("city", "year"), pk=pk)
+
+
+@office_view("facetoface")
+def class_list(request):
+    """面授班管理: the classes, newest year first, with their seats taken and waiting."""
+    classes = services.with_seats(office_classes(request.user).select_related("city")).order_by(
+        "-year_id", "start_date", "id"
+    )[:500]
+    return render(request, "office/facetoface/list.html", {"office_menu": "facetoface", "classes": classes})
+
+
+def _edit(request, face_class):
+    form = FaceToFaceClassForm(request.POST or None, instance=face_class, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            face_class = services.save_class(face_class=form.save(commit=False), actor=request.user, request=request)
+        except UserError as exc:
+            form.add_error("capacity", exc.message)
+        else:
+            messages.success(request, f"面授班“{face_class.title}”已保存。")
+            return redirect("office:facetoface_detail", pk=face_class.pk)
+    context = {"office_menu": "facetoface", "form": form, "face_class": face_class if face_class.pk else None}
+    return render(request, "office/facetoface/form.html", context, status=400 if form.errors else 200)
+
+
+@office_view("facetoface")
+def class_create(request):
+    return _edit(request, FaceToFaceClass())
+
+
+@office_view("facetoface")
+def class_edit(request, pk):
+    return _edit(request, _class(request, pk))
+
+
+@office_view("facetoface")
+def class_detail(request, pk):
+    """A class and its bookings: seats (已报名 / 已参训 / 缺勤, with 登记考勤), the waiting list, the cancelled."""
+    face_class = _class(request, pk)
+    bookings = list(face_class.bookings.select_related("user__city").order_by("created_at", "id"))
+    seated = [b for b in bookings if b.status in SEAT_STATUSES]
+    context = {
+        "office_menu": "facetoface",
+        "c": face_class,
+        "seated": seated,
+        "waiting": [b for b in bookings if b.status == BookingStatus.WAITING],
+        "cancelled": [b for b in bookings if b.status == BookingStatus.CANCELLED],
+        "started": face_class.has_started(),
+        "attended": sum(1 for b in seated if b.status == BookingStatus.ATTENDED),
+    }
+    return render(request, "office/facetoface/detail.html", context)
+
+
+@office_view("facetoface")
+@require_POST
+def attendance(request, booking_id):
+    """登记考勤 of one booking: 已参训 (posts the class's hours) or 缺勤 (reverses them if they were posted)."""
+    booking = get_object_or_404(
+        FaceToFaceBooking.objects.filter(face_class__in=office_classes(request.user)), pk=booking_id
+    )
+    outcome = request.POST.get("outcome")
+    if outcome not in (BookingStatus.ATTENDED, BookingStatus.ABSENT):
+        messages.error(request, "请选择“已参训”或“缺勤”。")
+        return redirect("office:facetoface_detail", pk=booking.face_class_id)
+    try:
+        booking = services.mark_attendance(
+            booking=booking, attended=outcome == BookingStatus.ATTENDED, actor=request.user, request=request
+        )
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{booking.user.name}：已登记为{booking.get_status_display()}。")
+    return redirect(f"{reverse('office:facetoface_detail', args=[booking.face_class_id])}#booking-{booking.pk}")
+
+
+EXPORT_COLUMNS = ["序号", "姓名", "身份证号", "手机号", "工作单位", "所属地市", "状态", "报名时间", "报名编号"]
+
+
+def _text(cell, value):
+    """Write `value` as plain text: a name or unit starting with = + - @ must never become a formula."""
+    cell.value = value
+    cell.data_type = "s"
+
+
+@office_view("facetoface")
+@never_cache
+def export(request, pk):
+    """导出 Excel: the class's bookings (personal numbers masked). Audited: it carries personal data."""
+    face_class = _class(request, pk)
+    bookings = list(
+        face_class.bookings.exclude(status=BookingStatus.CANCELLED)
+        .select_related("user__city")
+        .order_by("created_at", "id")
+    )
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "报名名单"
+    sheet.append([f"{face_class.year_id}年度面授班：{face_class.title}"])
+    sheet.append([f"培训地点：{face_class.venue}　日期：{face_class.start_date} 至 {face_class.end_date}"])
+    sheet.append(EXPORT_COLUMNS)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for number, booking in enumerate(bookings, 1):
+        user = booking.user
+        when = timezone.localtime(booking.booked_at or booking.created_at)
+        values = [
+            user.name,
+            user.id_number_masked,
+            user.mobile_masked,
+            user.work_unit,
+            user.city.name if user.city else "",
+            booking.get_status_display(),
+            f"{when:%Y-%m-%d %H:%M}",
+            booking.number,
+        ]
+        row = sheet.max_row + 1
+        sheet.cell(row=row, column=1, value=number)
+        for column, value in enumerate(values, 2):
+            _text(sheet.cell(row=row, column=column), value)
+    for letter, width in zip("ABCDEFGHI", (6, 12, 22, 15, 32, 10, 10, 18, 16), strict=True):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    record(Event.FACETOFACE_EXPORT, request=request, obj=face_class, rows=len(bookings))
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, f"面授班报名名单-{face_class.pk}.xlsx")
+    response["Cache-Control"] = "private, no-store"
+    return response
