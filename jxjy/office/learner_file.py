@@ -1,13 +1,13 @@
 """学员详情's file of a learner: classes, orders, the hours ledger, 视同申报, 面授班 and the audit trail, read from
 every app for the back office's detail page (nothing here changes a row)."""
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from jxjy.accounts import services as account_services
 from jxjy.accounts.learners import failed_logins
 from jxjy.accounts.models import User
 from jxjy.audit.models import AuditRecord
-from jxjy.catalog.models import Category
+from jxjy.certificates.archive import year_record
 from jxjy.credits.models import CreditEntry
 from jxjy.declarations.models import Declaration
 from jxjy.facetoface.models import FaceToFaceBooking
@@ -20,13 +20,10 @@ TRAIL_LIMIT = 50
 
 def learner_file(learner) -> dict:
     """Everything the detail page shows, in a fixed number of queries whatever the learner's history."""
-    ledger = {}
-    for row in CreditEntry.objects.filter(user=learner).values("year", "category").annotate(total=Sum("hours")):
-        ledger.setdefault(row["year"], {})[row["category"]] = row["total"]
-    years = []
-    for year in sorted(ledger, reverse=True):
-        by_category = [(label, ledger[year].get(value) or 0) for value, label in Category.choices]
-        years.append({"year": year, "categories": by_category, "total": sum(h for _, h in by_category)})
+    # 学时记录: each year the learner has hours in, as credits.standing counts it (视同申报 within the cap) against
+    # the online class's requirement, or the year's — the figures the learner's 继续教育档案 shows.
+    ledger_years = CreditEntry.objects.filter(user=learner).order_by("-year").values_list("year", flat=True)
+    years = [year_record(learner, year) for year in dict.fromkeys(ledger_years)]
 
     enrollments = list(Enrollment.objects.filter(user=learner).select_related("training_class__year"))
     percents = overall_percents(learner, enrollments)  # the rule 学员中心 and 班级首页 show

@@ -157,7 +157,33 @@ def test_detail_shows_the_learners_file(alice, nanjing_reviewer, catalog, django
         response = client.get(reverse("office:learners_detail", args=[alice.pk]))
     html = response.content.decode()
     assert "学时记录" in html and "2026" in html
-    assert response.context["ledger_years"][0]["total"] == Decimal("4")
+    assert response.context["ledger_years"][0].counted == Decimal("4")
+
+
+def test_detail_counts_a_year_the_way_the_archive_does(alice, nanjing_reviewer, catalog):
+    """学员详情's 学时记录 is credits.standing's: approved 视同申报 beyond the cap (half the professional requirement)
+    is not counted, as the learner's 继续教育档案 says — the raw ledger would show 16."""
+    from decimal import Decimal
+
+    from jxjy.catalog.models import TrainingYear
+    from jxjy.credits.models import CreditEntry
+
+    TrainingYear.objects.filter(year=2026).update(
+        professional_hours=Decimal("20"), declaration_cap_ratio=Decimal("0.5")
+    )
+    CreditEntry.objects.create(
+        user=alice,
+        year=2026,
+        category="professional",
+        hours=Decimal("16"),
+        source="declaration",
+        source_id="declaration:1",
+    )
+    response = staff_client(nanjing_reviewer).get(reverse("office:learners_detail", args=[alice.pk]))
+    record = response.context["ledger_years"][0]
+    assert record.category("professional").counted == Decimal("10")
+    assert "10 / 20" in response.content.decode()
+    assert "16 / 20" not in response.content.decode()
 
 
 # --- 重置密码 ------------------------------------------------------------------------------------------------
