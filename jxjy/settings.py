@@ -226,9 +226,19 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 # axes keeps the request's GET/POST data with an attempt: mask everything personal or secret.
 AXES_SENSITIVE_PARAMETERS = [
-    "password", "id_number", "mobile", "name", "captcha_0", "captcha_1", "csrfmiddlewaretoken", "sms_code",
-    "new_password1", "new_password2", "old_password", "next",
-]  # fmt: skip
+    "password",
+    "id_number",
+    "mobile",
+    "name",
+    "captcha_0",
+    "captcha_1",
+    "csrfmiddlewaretoken",
+    "sms_code",
+    "new_password1",
+    "new_password2",
+    "old_password",
+    "next",
+]
 # Accounts are locked by username only, so an attacker cannot lock a learner out by IP tricks, and
 # a shared office IP does not lock a whole unit; addresses are throttled by LOGIN_RATE_PER_IP_MINUTE.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -25,8 +25,16 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "city", "is_active", "is_staff"]
     search_fields = ["name", "username"]
     ordering = ["-date_joined"]
-    readonly_fields = ["id_number_masked", "mobile_masked", "mobile_verified_at", "last_login", "date_joined",
-                       "password_changed_at", "privacy_consent_at", "privacy_policy_version"]  # fmt: skip
+    readonly_fields = [
+        "id_number_masked",
+        "mobile_masked",
+        "mobile_verified_at",
+        "last_login",
+        "date_joined",
+        "password_changed_at",
+        "privacy_consent_at",
+        "privacy_policy_version",
+    ]
     fieldsets = [
         (None, {"fields": ["username", "password", "name", "role", "city", "is_active"]}),
         (
@@ -44,12 +52,13 @@ class UserAdmin(BaseUserAdmin):
                     "privacy_policy_version",
                 ]
             },
-        ),  # fmt: skip
+        ),
         ("权限", {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("时间", {"fields": ["last_login", "date_joined", "password_changed_at"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["username", "name", "role", "city", "password1",
-                                                             "password2"]})]  # fmt: skip
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["username", "name", "role", "city", "password1", "password2"]})
+    ]
     actions = ["unlock"]
 
     @admin.display(description="身份证号")

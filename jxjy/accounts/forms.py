@@ -3,10 +3,12 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
+from jxjy.lib.errors import UserError, show_on
 from jxjy.lib.idcard import normalize_id_number
 from jxjy.lib.mobile import normalize_mobile
 from jxjy.lib.names import normalize_name
 
+from . import services
 from .models import Address, Gender, Grade, User
 
 
@@ -240,6 +242,21 @@ class ChangePasswordForm(SetPasswordMixin):
 
     def password_user(self):
         return self.user
+
+    def save(self, request) -> bool:
+        """修改密码 (accounts.services.change_password, which keeps this session and ends the others); False with
+        the refusal shown on the form."""
+        try:
+            services.change_password(
+                user=self.user,
+                old_password=self.cleaned_data["old_password"],
+                new_password=self.cleaned_data["new_password1"],
+                request=request,
+            )
+        except UserError as exc:
+            show_on(self, exc)
+            return False
+        return True
 
 
 class AddressForm(forms.ModelForm):

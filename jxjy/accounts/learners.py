@@ -63,11 +63,11 @@ def is_locked(learner) -> bool:
     return failed_logins(learner) >= settings.AXES_FAILURE_LIMIT
 
 
-def unlock_learner(*, learner, actor, request) -> int:
+def unlock_learner(*, learner, actor) -> int:
     """解除登录锁定: clear django-axes' failures for the account. Returns how many records were cleared."""
     with transaction.atomic():
         cleared = axes_reset(username=learner.username)
-        record(Event.UNLOCK, actor=actor, request=request, obj=learner, cleared=cleared)
+        record(Event.UNLOCK, actor=actor, obj=learner, cleared=cleared)
     return cleared
 
 
@@ -76,7 +76,7 @@ def send_password_reset(*, learner, actor, request) -> None:
     account_services.send_assisted_reset_code(learner=learner, actor=actor, request=request)
 
 
-def change_city_and_grade(*, learner, city, grade, note, actor, request) -> list[str]:
+def change_city_and_grade(*, learner, city, grade, note, actor) -> list[str]:
     """修改所属地市 / 技术等级 for a learner, by the city office that holds them (or the province). The learner can no
     longer change these once an office has acted on their records, so this is the way; old and new values audited."""
     changed = {}
@@ -92,5 +92,5 @@ def change_city_and_grade(*, learner, city, grade, note, actor, request) -> list
             return []
         learner.city_locked_at = learner.city_locked_at or timezone.now()
         learner.save(update_fields=[*changed, "city_locked_at"])
-        record(Event.LEARNER_CITY_GRADE, actor=actor, request=request, obj=learner, changes=changed, note=note)
+        record(Event.LEARNER_CITY_GRADE, actor=actor, obj=learner, changes=changed, note=note)
     return list(changed)

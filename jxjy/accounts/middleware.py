@@ -51,9 +51,17 @@ class MobileRequiredMiddleware:
     """A learner without a verified mobile can do nothing but complete it (完善手机信息)."""
 
     # A learner may always read the privacy notice, download their data, withdraw consent or ask to close the account.
-    ALLOWED = ("accounts:complete_mobile", "accounts:send_code", "accounts:logout", "portal:a11y", "portal:privacy",
-               "accounts:settings_privacy", "accounts:closure_request", "accounts:closure_withdraw",
-               "accounts:consent_withdraw")  # fmt: skip
+    ALLOWED = (
+        "accounts:complete_mobile",
+        "accounts:send_code",
+        "accounts:logout",
+        "portal:a11y",
+        "portal:privacy",
+        "accounts:settings_privacy",
+        "accounts:closure_request",
+        "accounts:closure_withdraw",
+        "accounts:consent_withdraw",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response

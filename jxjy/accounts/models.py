@@ -137,8 +137,9 @@ class User(AbstractUser):
     def _get_session_auth_hash(self, secret=None):
         # Django checks this on every request of a session; the generation makes end_sessions() possible.
         key_salt = "jxjy.accounts.User.get_session_auth_hash"
-        return salted_hmac(key_salt, f"{self.password}|{self.session_generation}", secret=secret,
-                           algorithm="sha256").hexdigest()  # fmt: skip
+        return salted_hmac(
+            key_salt, f"{self.password}|{self.session_generation}", secret=secret, algorithm="sha256"
+        ).hexdigest()
 
     def end_sessions(self):
         """End every session of this account (each is refused at its next request)."""

@@ -30,12 +30,13 @@ from django.utils import timezone
 
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.audit.services import record
+from jxjy.lib.errors import UserError
 from jxjy.lib.sms import send_sms
 from jxjy.lib.sms.base import SmsError
 from jxjy.lib.states import move
 
 from .models import Address, ClosureRequest, ClosureState, Role, SmsCode, User
-from .services import PRIVACY_POLICY_VERSION, AccountError, check_current_password
+from .services import PRIVACY_POLICY_VERSION, check_current_password
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,20 @@ CLOSED_NAME = "已注销学员"
 CLOSED_USERNAME_PREFIX = "closed-"
 
 # The download reads in the order a learner meets these things; a section not listed comes after them.
-SECTION_ORDER = ["订单", "单位统一报名", "预报名清单", "支付记录", "发票", "班级与学习进度", "学时记录", "考试记录",
-                 "练习与错题本", "视同申报", "面授班报名", "证书"]  # fmt: skip
+SECTION_ORDER = [
+    "订单",
+    "单位统一报名",
+    "预报名清单",
+    "支付记录",
+    "发票",
+    "班级与学习进度",
+    "学时记录",
+    "考试记录",
+    "练习与错题本",
+    "视同申报",
+    "面授班报名",
+    "证书",
+]
 
 Exporter = Callable[[User], Any]
 Anonymiser = Callable[[User], str]
@@ -96,12 +109,11 @@ def delete_file_on_commit(name: str) -> None:
 # --- Password confirmation ---------------------------------------------------------------------
 
 
-def confirm_password(user: User, password: str, *, request, event: str) -> None:
+def confirm_password(user: User, password: str, *, event: str) -> None:
     """The learner's own password again before their numbers are shown, downloaded or the account closed; a
     signed-in session alone (a borrowed phone, an unlocked office PC) is not enough. Limited like every other
     password check of a signed-in learner, so a stolen session cannot guess the password here."""
-    check_current_password(user, password, event=event, field="password", message="密码不正确，请重新输入。",
-                           request=request)  # fmt: skip
+    check_current_password(user, password, event=event, field="password", message="密码不正确，请重新输入。")
 
 
 # --- 下载我的个人信息 ----------------------------------------------------------------------------
@@ -211,9 +223,9 @@ JSON 文件可以用记事本、浏览器或其他文本工具打开。
 """
 
 
-def export_archive(*, user: User, password: str, request) -> tuple[str, bytes]:
+def export_archive(*, user: User, password: str) -> tuple[str, bytes]:
     """下载我的个人信息: the password again, then a ZIP made in memory (never written to disk). Audited."""
-    confirm_password(user, password, request=request, event=Event.PI_EXPORT)
+    confirm_password(user, password, event=Event.PI_EXPORT)
     user = User.objects.select_related("city").get(pk=user.pk)
     data = build_export(user)
     buffer = io.BytesIO()
@@ -227,15 +239,15 @@ def export_archive(*, user: User, password: str, request) -> tuple[str, bytes]:
             with default_storage.open(user.avatar) as avatar:
                 archive.writestr("avatar.jpg", avatar.read())
     content = buffer.getvalue()
-    record(Event.PI_EXPORT, actor=user, request=request, obj=user, sections=len(data), size=len(content))
+    record(Event.PI_EXPORT, actor=user, obj=user, sections=len(data), size=len(content))
     filename = f"我的个人信息-{timezone.localdate():%Y%m%d}.zip"
     return filename, content
 
 
-def reveal_own_numbers(*, user: User, password: str, request) -> dict:
+def reveal_own_numbers(*, user: User, password: str) -> dict:
     """查看完整号码 on the learner's own 个人信息 page: the password again. Audited (the values never are)."""
-    confirm_password(user, password, request=request, event=Event.PI_REVEAL)
-    record(Event.PI_REVEAL, actor=user, request=request, obj=user, fields=["id_number", "mobile"], own=True)
+    confirm_password(user, password, event=Event.PI_REVEAL)
+    record(Event.PI_REVEAL, actor=user, obj=user, fields=["id_number", "mobile"], own=True)
     return {"id_number": user.id_number, "mobile": user.mobile}
 
 
@@ -261,30 +273,31 @@ CLOSURE_NOTICE = (
 )
 
 
-def request_closure(*, user: User, password: str, reason: str = "", withdraws_consent: bool = False,
-                    request) -> ClosureRequest:  # fmt: skip
+def request_closure(*, user: User, password: str, reason: str = "", withdraws_consent: bool = False) -> ClosureRequest:
     """申请注销账号 (or 撤回同意, which is the same request): the password again; one pending request per learner
     (asking again returns it). The learner gets an SMS notice, so a request made by someone else is noticed."""
     if not user.is_learner:
-        raise AccountError("只有学员账号可以申请注销。")
-    confirm_password(user, password, request=request, event=Event.CLOSURE_REQUEST)
+        raise UserError("只有学员账号可以申请注销。")
+    confirm_password(user, password, event=Event.CLOSURE_REQUEST)
     try:
         with transaction.atomic():
             User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per learner
             closure = pending_closure(user)
-            if closure is not None:
-                if withdraws_consent and not closure.withdraws_consent:
+            if closure is None:
+                closure = ClosureRequest.objects.create(
+                    user=user, reason=reason[:200], withdraws_consent=withdraws_consent
+                )
+                record(Event.CLOSURE_REQUEST, actor=user, obj=closure, consent=withdraws_consent)
+                transaction.on_commit(lambda: _notify(user, CLOSURE_NOTICE))
+                withdrawn_now = withdraws_consent
+            else:  # asked again: the pending request stands, and may now withdraw the consent too
+                withdrawn_now = withdraws_consent and not closure.withdraws_consent
+                if withdrawn_now:
                     closure.withdraws_consent = True
                     closure.save(update_fields=["withdraws_consent"])
-                    record(Event.CONSENT_WITHDRAW, actor=user, request=request, obj=user,
-                           version=user.privacy_policy_version, closure=closure.pk)  # fmt: skip
-                return closure
-            closure = ClosureRequest.objects.create(user=user, reason=reason[:200], withdraws_consent=withdraws_consent)
-            record(Event.CLOSURE_REQUEST, actor=user, request=request, obj=closure, consent=withdraws_consent)
-            if withdraws_consent:
-                record(Event.CONSENT_WITHDRAW, actor=user, request=request, obj=user,
-                       version=user.privacy_policy_version, closure=closure.pk)  # fmt: skip
-            transaction.on_commit(lambda: _notify(user, CLOSURE_NOTICE))
+            if withdrawn_now:
+                version = user.privacy_policy_version
+                record(Event.CONSENT_WITHDRAW, actor=user, obj=user, version=version, closure=closure.pk)
     except IntegrityError:  # a parallel request of the same learner won the partial unique index
         closure = pending_closure(user)
         if closure is None:
@@ -292,7 +305,7 @@ def request_closure(*, user: User, password: str, reason: str = "", withdraws_co
     return closure
 
 
-def withdraw_closure(*, user: User, consent: bool, request) -> ClosureRequest | None:
+def withdraw_closure(*, user: User, consent: bool) -> ClosureRequest | None:
     """撤回注销申请 while it is pending. A request that withdrew the consent is withdrawn only with the consent given
     again (the box ticked), which is recorded like the first consent. Quiet when nothing is pending."""
     with transaction.atomic():
@@ -300,7 +313,7 @@ def withdraw_closure(*, user: User, consent: bool, request) -> ClosureRequest | 
         if closure is None:
             return None
         if closure.withdraws_consent and not consent:
-            raise AccountError("继续使用平台需要您同意《个人信息保护说明》，请勾选后再撤回注销申请。", field="consent")
+            raise UserError("继续使用平台需要您同意《个人信息保护说明》，请勾选后再撤回注销申请。", field="consent")
         closure, _ = move(
             closure,
             ClosureState.WITHDRAWN,
@@ -312,7 +325,7 @@ def withdraw_closure(*, user: User, consent: bool, request) -> ClosureRequest | 
         if closure.withdraws_consent:
             user.privacy_consent_at, user.privacy_policy_version = timezone.now(), PRIVACY_POLICY_VERSION
             user.save(update_fields=["privacy_consent_at", "privacy_policy_version"])
-            record(Event.CONSENT_GIVE, actor=user, request=request, obj=user, version=PRIVACY_POLICY_VERSION)
+            record(Event.CONSENT_GIVE, actor=user, obj=user, version=PRIVACY_POLICY_VERSION)
     return closure
 
 
@@ -325,8 +338,22 @@ def _anonymise_account(user: User) -> str:
     user.mobile_index = user.mobile_verified_at = None
     user.is_active = False
     user.set_unusable_password()
-    user.save(update_fields=["username", "name", "id_number", "mobile", "mobile_index", "mobile_verified_at",
-                             "email", "work_unit", "gender", "avatar", "is_active", "password"])  # fmt: skip
+    user.save(
+        update_fields=[
+            "username",
+            "name",
+            "id_number",
+            "mobile",
+            "mobile_index",
+            "mobile_verified_at",
+            "email",
+            "work_unit",
+            "gender",
+            "avatar",
+            "is_active",
+            "password",
+        ]
+    )
     user.end_sessions()  # every signed-in browser is signed out at its next request
     addresses = Address.objects.filter(user=user).delete()[0]
     if old_mobile_index:
@@ -340,7 +367,7 @@ def _anonymise_account(user: User) -> str:
     return f"账号已清空，删除收件地址 {addresses} 个{'、头像 1 个' if avatar else ''}"
 
 
-def complete_closure(*, closure: ClosureRequest, actor: User, request) -> ClosureRequest:
+def complete_closure(*, closure: ClosureRequest, actor: User) -> ClosureRequest:
     """办理注销 (the city office): every registered anonymiser, then the account; all or nothing, in one
     transaction; files are deleted after the commit. Quiet when already done; a withdrawn request is refused."""
 

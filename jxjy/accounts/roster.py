@@ -3,16 +3,14 @@
 A pre-registered account has no usable password and no verified mobile; the learner activates it through 新用户注册
 (jxjy.accounts.services.register_learner) with the same name and ID number — and the row's mobile, if it had one."""
 
-import io
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from openpyxl import Workbook
 
 from jxjy.accounts.models import City, Grade, Role, User, id_number_index, mobile_index
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib import sheets
+from jxjy.lib.errors import UserError
 from jxjy.lib.idcard import gender_of, normalize_id_number
 from jxjy.lib.mobile import normalize_mobile
 from jxjy.lib.names import normalize_name
@@ -26,34 +24,26 @@ MAX_BYTES = 5 * 1024 * 1024
 GRADE_BY_LABEL = {label: value for value, label in Grade.choices}
 
 
-class RosterError(Exception):
-    """The file as a whole cannot be read (not Excel, wrong headers, too many rows)."""
-
-
 def columns_for(staff) -> list[str]:
     return COLUMNS + [CITY_COLUMN] if staff.role == Role.PROVINCE else COLUMNS
 
 
 def template(staff) -> bytes:
     """The Excel template: the header row, one example row, and the grades allowed."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "花名册"
-    sheet.append(columns_for(staff))
+    columns = columns_for(staff)
     example = ["张三", "320102199001011234", "", "南京市某某管理处", "中级工"]
     if staff.role == Role.PROVINCE:
         example.append("南京市")
-    sheet.append(example)
-    for letter, width in zip("ABCDEF", (12, 22, 16, 30, 12, 12), strict=False):
-        sheet.column_dimensions[letter].width = width
-    notes = book.create_sheet("填写说明")
-    notes.append(["第 2 行为示例，导入前请删除。每行一名学员，身份证号请设为文本格式。"])
-    notes.append(["技术等级可填：" + "、".join(Grade.labels)])
+    notes = [
+        "第 2 行为示例，导入前请删除。每行一名学员，身份证号请设为文本格式。",
+        "技术等级可填：" + "、".join(Grade.labels),
+    ]
     if staff.role == Role.CITY:
-        notes.append([f"只能导入身份证号属于{staff.city.name}的学员。"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        notes.append(f"只能导入身份证号属于{staff.city.name}的学员。")
+    return sheets.workbook(
+        sheets.Table("花名册", header=columns, rows=[example], widths=[12, 22, 16, 30, 12, 12][: len(columns)]),
+        sheets.Table("填写说明", rows=[[line] for line in notes]),
+    )
 
 
 def _text(value) -> str:
@@ -71,9 +61,7 @@ def read_rows(upload):
     try:
         values = sheets.read_rows(upload, limits=limits, too_many_rows=f"一次最多导入 {MAX_ROWS} 名学员，请分批导入。")
     except sheets.NotAWorkbook:
-        raise RosterError("无法读取该文件，请使用下载的 Excel 模板（.xlsx）填写。") from None
-    except sheets.SheetRefused as exc:
-        raise RosterError(exc.message) from None
+        raise UserError("无法读取该文件，请使用下载的 Excel 模板（.xlsx）填写。") from None
     header, rows = None, []
     for number, cells in enumerate(values, start=1):
         texts = [_text(c) for c in cells]
@@ -83,8 +71,26 @@ def read_rows(upload):
         if any(texts):
             rows.append((number, texts))
     if header is None:
-        raise RosterError("文件是空的，请使用下载的模板填写。")
+        raise UserError("文件是空的，请使用下载的模板填写。")
     return header, rows
+
+
+def _row_city(staff, row, id_number, cities, error):
+    """The row's city: the province's template names it (or the ID number hints it); a city office imports its own
+    city's learners only."""
+    if staff.role == Role.PROVINCE:
+        city = cities.get(row[CITY_COLUMN]) or (id_number and city_hint_from_id_number(id_number))
+        if row[CITY_COLUMN] and row[CITY_COLUMN] not in cities:
+            error(CITY_COLUMN, "所属地市请填江苏省的地市名称，例如“南京市”。")
+        elif not city:
+            error(CITY_COLUMN, "身份证号不是江苏省签发的，请填写所属地市。")
+        return city
+    if not id_number:
+        return None
+    city = city_hint_from_id_number(id_number)
+    if city != staff.city_id:
+        error("身份证号", f"该身份证号不属于{staff.city.name}，只能导入本市学员。")
+    return city
 
 
 def validate(staff, header, rows):
@@ -92,9 +98,9 @@ def validate(staff, header, rows):
     and the column header, in Chinese."""
     expected = columns_for(staff)
     if [h for h in header[: len(expected)]] != expected:
-        raise RosterError("表头与模板不一致，请使用下载的模板：" + "、".join(expected) + "。")
+        raise UserError("表头与模板不一致，请使用下载的模板：" + "、".join(expected) + "。")
     if not rows:
-        raise RosterError("文件中没有学员数据。")
+        raise UserError("文件中没有学员数据。")
     cities = {c.name: c.code for c in City.objects.all()}
     errors, learners, seen_ids, seen_mobiles = [], [], {}, {}
     for number, texts in rows:
@@ -128,17 +134,7 @@ def validate(staff, header, rows):
         grade = GRADE_BY_LABEL.get(row["技术等级"])
         if grade is None:
             error("技术等级", "技术等级只能填：" + "、".join(Grade.labels) + "。")
-        city = None
-        if staff.role == Role.PROVINCE:
-            city = cities.get(row[CITY_COLUMN]) or (id_number and city_hint_from_id_number(id_number))
-            if row[CITY_COLUMN] and row[CITY_COLUMN] not in cities:
-                error(CITY_COLUMN, "所属地市请填江苏省的地市名称，例如“南京市”。")
-            elif not city:
-                error(CITY_COLUMN, "身份证号不是江苏省签发的，请填写所属地市。")
-        elif id_number:
-            city = city_hint_from_id_number(id_number)
-            if city != staff.city_id:
-                error("身份证号", f"该身份证号不属于{staff.city.name}，只能导入本市学员。")
+        city = _row_city(staff, row, id_number, cities, error)
         if id_number:
             if id_number in seen_ids:
                 error("身份证号", f"与第 {seen_ids[id_number]} 行的身份证号重复。")
@@ -148,8 +144,17 @@ def validate(staff, header, rows):
                 error("手机号（可选）", f"与第 {seen_mobiles[mobile]} 行的手机号重复。")
             seen_mobiles.setdefault(mobile, number)
         if len(errors) == bad:
-            learners.append({"row": number, "name": name, "id_number": id_number, "mobile": mobile,
-                             "work_unit": unit, "grade": grade, "city": city})  # fmt: skip
+            learners.append(
+                {
+                    "row": number,
+                    "name": name,
+                    "id_number": id_number,
+                    "mobile": mobile,
+                    "work_unit": unit,
+                    "grade": grade,
+                    "city": city,
+                }
+            )
     # One query for the whole file: which ID numbers and mobiles already have an account.
     by_index = {id_number_index(item["id_number"]): item for item in learners}
     for username in User.objects.filter(username__in=list(by_index)).values_list("username", flat=True):
@@ -161,13 +166,12 @@ def validate(staff, header, rows):
     return learners, errors
 
 
-def import_roster(*, staff, upload, request):
+def import_roster(*, staff, upload):
     """Validate the whole file and create the accounts, all or none. Returns (created count, errors)."""
     header, rows = read_rows(upload)
     learners, errors = validate(staff, header, rows)
     if errors:
-        record(Event.LEARNER_IMPORT, actor=staff, request=request, result="refused", rows=len(rows),
-               errors=len(errors))  # fmt: skip
+        record(Event.LEARNER_IMPORT, actor=staff, result="refused", rows=len(rows), errors=len(errors))
         return 0, errors
     users, now = [], timezone.now()
     for item in learners:
@@ -193,7 +197,7 @@ def import_roster(*, staff, upload, request):
     try:
         with transaction.atomic():
             User.objects.bulk_create(users, batch_size=500)
-            record(Event.LEARNER_IMPORT, actor=staff, request=request, rows=len(users))
+            record(Event.LEARNER_IMPORT, actor=staff, rows=len(users))
     except IntegrityError:
         # Registered by someone between validation and import: nothing was imported.
         return 0, [(0, "身份证号", "导入期间有学员自行注册，未导入任何数据，请重新上传。")]

@@ -46,12 +46,11 @@ PASSWORD_CHECKS_PER_15_MINUTES = 5
 PASSWORD_WINDOW = 15 * 60
 
 
-class AccountError(UserError):
-    """A refusal with a message for the user; `field` names the form field it belongs to."""
+class SmsThrottled(UserError):
+    """Too many SMS codes asked for: the page answers 429."""
 
-
-class SmsThrottled(AccountError):
-    pass
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message, status=429, field=field)
 
 
 # --- SMS codes ---------------------------------------------------------------------------------
@@ -98,21 +97,21 @@ def _issue_code(index: str, purpose: str, *, request) -> str:
         cache.delete(lock)
 
 
-def _deliver_code(mobile: str, purpose: str, code: str, request) -> None:
+def _deliver_code(mobile: str, purpose: str, code: str) -> None:
     try:
         send_sms(mobile, "code", {"code": code}, tasks.code_text(code, purpose))
     except SmsError:
         logger.exception("SMS code delivery failed")
-        record(Event.SMS_SEND, request=request, result="failed", purpose=purpose, mobile=mask_mobile(mobile))
-        raise AccountError("短信发送失败，请稍后再试。", field="mobile") from None
-    record(Event.SMS_SEND, request=request, purpose=purpose, mobile=mask_mobile(mobile))
+        record(Event.SMS_SEND, result="failed", purpose=purpose, mobile=mask_mobile(mobile))
+        raise UserError("短信发送失败，请稍后再试。", field="mobile") from None
+    record(Event.SMS_SEND, purpose=purpose, mobile=mask_mobile(mobile))
 
 
 def send_sms_code(*, mobile: str, purpose: str, request) -> None:
     """Send a fresh 6-digit code to `mobile` for `purpose`, within the send limits."""
     with transaction.atomic():
         code = _issue_code(mobile_index(mobile), purpose, request=request)
-    _deliver_code(mobile, purpose, code, request)
+    _deliver_code(mobile, purpose, code)
 
 
 def _check_code(index: str, purpose: str, code: str) -> bool:
@@ -136,16 +135,16 @@ def _check_code(index: str, purpose: str, code: str) -> bool:
         return True
 
 
-def verify_sms_code(*, mobile: str, purpose: str, code: str, request=None) -> bool:
+def verify_sms_code(*, mobile: str, purpose: str, code: str) -> bool:
     ok = _check_code(mobile_index(mobile), purpose, code)
-    record(Event.SMS_VERIFY, request=request, result="ok" if ok else "failed", purpose=purpose)
+    record(Event.SMS_VERIFY, result="ok" if ok else "failed", purpose=purpose)
     return ok
 
 
 # --- Registration ------------------------------------------------------------------------------
 
 
-def register_learner(*, name, id_number, mobile, password, code, request) -> User:
+def register_learner(*, name, id_number, mobile, password, code) -> User:
     """Create a learner after the SMS code proves the mobile; the ID number and mobile must be free.
 
     A learner pre-registered from a unit's roster (no usable password, no mobile yet) is activated instead:
@@ -153,10 +152,9 @@ def register_learner(*, name, id_number, mobile, password, code, request) -> Use
     ever activated stays a duplicate. The reply to a taken ID number or mobile is one message that names
     neither, given only after the code is verified, so probing needs a real phone for each try.
     """
-    if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.REGISTER, code=code, request=request):
-        raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
-    activated = _activate_pre_registered(name=name, id_number=id_number, mobile=mobile, password=password,
-                                         request=request)  # fmt: skip
+    if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.REGISTER, code=code):
+        raise UserError(BAD_CODE_MESSAGE, field="sms_code")
+    activated = _activate_pre_registered(name=name, id_number=id_number, mobile=mobile, password=password)
     if activated is not None:
         return activated
     user = User(
@@ -180,7 +178,7 @@ def register_learner(*, name, id_number, mobile, password, code, request) -> Use
             ):
                 raise IntegrityError("taken")
             user.save()
-            record(Event.REGISTER, actor=user, request=request, obj=user)
+            record(Event.REGISTER, actor=user, obj=user)
     except IntegrityError:
         # Only a taken ID number or mobile is the learner's problem; anything else is ours.
         taken = (
@@ -189,8 +187,8 @@ def register_learner(*, name, id_number, mobile, password, code, request) -> Use
         )
         if not taken:
             raise
-        record(Event.REGISTER, request=request, result="refused", reason="taken")
-        raise AccountError(TAKEN_MESSAGE) from None
+        record(Event.REGISTER, result="refused", reason="taken")
+        raise UserError(TAKEN_MESSAGE) from None
     return user
 
 
@@ -206,7 +204,7 @@ def is_pre_registered(user: User) -> bool:
     )
 
 
-def _activate_pre_registered(*, name, id_number, mobile, password, request) -> User | None:
+def _activate_pre_registered(*, name, id_number, mobile, password) -> User | None:
     """Activate the roster account of `id_number` by registration; None when there is none to activate.
     The name must be the roster's; a mismatch, or a mobile used by another account, is the usual refusal.
 
@@ -231,16 +229,23 @@ def _activate_pre_registered(*, name, id_number, mobile, password, request) -> U
             user.set_password(password)
             user.password_changed_at = user.privacy_consent_at = timezone.now()
             user.privacy_policy_version = PRIVACY_POLICY_VERSION
-            fields = ["mobile", "mobile_index", "mobile_verified_at", "password", "password_changed_at",
-                      "privacy_consent_at", "privacy_policy_version"]  # fmt: skip
+            fields = [
+                "mobile",
+                "mobile_index",
+                "mobile_verified_at",
+                "password",
+                "password_changed_at",
+                "privacy_consent_at",
+                "privacy_policy_version",
+            ]
             user.save(update_fields=fields)
-            record(Event.REGISTER, actor=user, request=request, obj=user, activated=True)
+            record(Event.REGISTER, actor=user, obj=user, activated=True)
     except IntegrityError:
-        record(Event.REGISTER, request=request, result="refused", reason="taken")
-        raise AccountError(TAKEN_MESSAGE) from None
+        record(Event.REGISTER, result="refused", reason="taken")
+        raise UserError(TAKEN_MESSAGE) from None
     except _RosterMobileMismatch:
-        record(Event.REGISTER, request=request, result="refused", reason="roster_mobile")
-        raise AccountError(ROSTER_MOBILE_MESSAGE, field="mobile") from None
+        record(Event.REGISTER, result="refused", reason="roster_mobile")
+        raise UserError(ROSTER_MOBILE_MESSAGE, field="mobile") from None
     return user
 
 
@@ -250,8 +255,30 @@ class _RosterMobileMismatch(Exception):
 
 # --- Password reset (找回密码) -------------------------------------------------------------------
 
-_DECOY_PREFIXES = ["130", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "158", "159",
-                   "177", "180", "181", "182", "186", "187", "188", "189", "199"]  # fmt: skip
+_DECOY_PREFIXES = [
+    "130",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "158",
+    "159",
+    "177",
+    "180",
+    "181",
+    "182",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
+]
 
 
 def _decoy_mask(id_number: str, name: str) -> str:
@@ -285,15 +312,15 @@ def start_password_reset(*, name: str, id_number: str, request) -> dict:
     }
 
 
-def finish_password_reset(*, ticket: dict, code: str, password: str, request) -> User:
+def finish_password_reset(*, ticket: dict, code: str, password: str) -> User:
     ok = _check_code(ticket["index"], SmsPurpose.RESET, code)
-    record(Event.SMS_VERIFY, request=request, result="ok" if ok else "failed", purpose=SmsPurpose.RESET)
+    record(Event.SMS_VERIFY, result="ok" if ok else "failed", purpose=SmsPurpose.RESET)
     if not ok or ticket["user_id"] is None:
-        raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
+        raise UserError(BAD_CODE_MESSAGE, field="sms_code")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=ticket["user_id"])
         _set_password(user, password)
-        record(Event.PASSWORD_RESET, actor=user, request=request, obj=user)
+        record(Event.PASSWORD_RESET, actor=user, obj=user)
     from axes.utils import reset as axes_reset
 
     axes_reset(username=user.username)
@@ -305,24 +332,26 @@ def send_assisted_reset_code(*, learner: User, actor: User, request) -> None:
     """工考办发起密码重置: a 找回密码 code goes to the learner's own verified mobile, with how to use it; the staff
     member never sees the code or a password. The learner sets the new password at 找回密码 → 输入验证码."""
     if not learner.is_learner or not learner.mobile or learner.mobile_verified_at is None:
-        raise AccountError("该学员尚未绑定手机号，无法发送重置验证码。请学员通过“新用户注册”激活账号。")
+        raise UserError("该学员尚未绑定手机号，无法发送重置验证码。请学员通过“新用户注册”激活账号。")
     with transaction.atomic():
         code = _issue_code(learner.mobile_index, SmsPurpose.RESET, request=request)
         record(Event.LEARNER_RESET, actor=actor, request=request, obj=learner, mobile=learner.mobile_masked)
     minutes = int(settings.SMS_CODE_TTL.total_seconds() // 60)
-    text = (f"【工勤继续教育】所在地市工考办已为您发起密码重置，验证码 {code}，{minutes} 分钟内有效。"
-            f"请在登录页点击“找回密码”→“已收到工考办发送的验证码”，填写姓名、身份证号和验证码后设置新密码。"
-            f"请勿告诉他人。")  # fmt: skip
+    text = (
+        f"【工勤继续教育】所在地市工考办已为您发起密码重置，验证码 {code}，{minutes} 分钟内有效。"
+        f"请在登录页点击“找回密码”→“已收到工考办发送的验证码”，填写姓名、身份证号和验证码后设置新密码。"
+        f"请勿告诉他人。"
+    )
     try:
         send_sms(learner.mobile, "code", {"code": code}, text)
     except SmsError:
         logger.exception("SMS code delivery failed")
         record(Event.SMS_SEND, request=request, result="failed", purpose=SmsPurpose.RESET, mobile=learner.mobile_masked)
-        raise AccountError("短信发送失败，请稍后再试。") from None
+        raise UserError("短信发送失败，请稍后再试。") from None
     record(Event.SMS_SEND, request=request, purpose=SmsPurpose.RESET, mobile=learner.mobile_masked)
 
 
-def finish_assisted_reset(*, name: str, id_number: str, code: str, password: str, request) -> User:
+def finish_assisted_reset(*, name: str, id_number: str, code: str, password: str) -> User:
     """The learner's side of 工考办发起密码重置: name, ID number and the received code set a new password.
     An unmatched name or ID number fails exactly like a wrong code."""
     user = User.objects.filter(username=id_number_index(id_number), role=Role.LEARNER).first()
@@ -331,14 +360,14 @@ def finish_assisted_reset(*, name: str, id_number: str, code: str, password: str
         "index": user.mobile_index if matched else crypto.blind_index(id_number, "reset_decoy"),
         "user_id": user.pk if matched else None,
     }
-    return finish_password_reset(ticket=ticket, code=code, password=password, request=request)
+    return finish_password_reset(ticket=ticket, code=code, password=password)
 
 
 def validate_new_password(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise AccountError(" ".join(exc.messages), field="new_password1") from None
+        raise UserError(" ".join(exc.messages), field="new_password1") from None
 
 
 def _set_password(user: User, password: str) -> None:
@@ -360,24 +389,25 @@ def _notify(user: User, text: str) -> None:
         _send_notice(user.mobile, text)
 
 
-def check_current_password(user: User, password: str, *, event, field: str, message: str, request) -> None:
+def check_current_password(user: User, password: str, *, event, field: str, message: str) -> None:
     """The signed-in user proves it is them with the current password before a sensitive change or disclosure
     (修改密码, 更换手机号, 个人信息). Wrong passwords are audited and limited per account — all these pages share
     one count — so a session left open cannot be used to guess it."""
     key = f"password-wrong:{user.pk}"
     if ratelimit.count(key, PASSWORD_WINDOW) >= PASSWORD_CHECKS_PER_15_MINUTES:
-        record(event, request=request, result="refused", reason="too_many_wrong_passwords")
-        raise AccountError(PASSWORD_TRIES_MESSAGE, field=field)
+        record(event, result="refused", reason="too_many_wrong_passwords")
+        raise UserError(PASSWORD_TRIES_MESSAGE, field=field)
     if not user.check_password(password or ""):
         ratelimit.hit(key, PASSWORD_CHECKS_PER_15_MINUTES, PASSWORD_WINDOW)  # the window starts at the first one
-        record(event, request=request, result="failed", reason="wrong_password")
-        raise AccountError(message, field=field)
+        record(event, result="failed", reason="wrong_password")
+        raise UserError(message, field=field)
 
 
 def change_password(*, user: User, old_password: str, new_password: str, request) -> None:
     """Change the password; every other session of the user ends, this one stays signed in."""
-    check_current_password(user, old_password, event=Event.PASSWORD_CHANGE, field="old_password",
-                            message="原密码不正确。", request=request)  # fmt: skip
+    check_current_password(
+        user, old_password, event=Event.PASSWORD_CHANGE, field="old_password", message="原密码不正确。"
+    )
     validate_new_password(new_password, user)
     with transaction.atomic():
         _set_password(user, new_password)
@@ -389,7 +419,7 @@ def change_password(*, user: User, old_password: str, new_password: str, request
 # --- Mobile (完善手机信息) ------------------------------------------------------------------------
 
 
-def bind_mobile(*, user: User, mobile: str, code: str, request, password: str | None = None) -> None:
+def bind_mobile(*, user: User, mobile: str, code: str, password: str | None = None) -> None:
     """Save an SMS-verified mobile for the learner.
 
     Replacing a verified mobile also needs the current password: a session left open on someone else's screen
@@ -397,22 +427,26 @@ def bind_mobile(*, user: User, mobile: str, code: str, request, password: str | 
     of an account that has none verified (完善手机信息, e.g. imported from a roster) needs only the code."""
     replacing = user.mobile_verified_at is not None
     if replacing:
-        check_current_password(user, password, event=Event.MOBILE_CHANGE, field="password",
-                                message=WRONG_PASSWORD_MESSAGE, request=request)  # fmt: skip
-    if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.BIND, code=code, request=request):
-        raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
+        check_current_password(
+            user, password, event=Event.MOBILE_CHANGE, field="password", message=WRONG_PASSWORD_MESSAGE
+        )
+    if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.BIND, code=code):
+        raise UserError(BAD_CODE_MESSAGE, field="sms_code")
     old_mobile, old_masked = user.mobile, user.mobile_masked
     try:
         with transaction.atomic():
             user.set_mobile(mobile)
             user.save(update_fields=["mobile", "mobile_index", "mobile_verified_at"])
-            record(Event.MOBILE_CHANGE, actor=user, request=request, obj=user, old=old_masked, new=user.mobile_masked)
+            record(Event.MOBILE_CHANGE, actor=user, obj=user, old=old_masked, new=user.mobile_masked)
     except IntegrityError:
         user.refresh_from_db()
-        raise AccountError("该手机号已被其他账号使用，请更换手机号。", field="mobile") from None
+        raise UserError("该手机号已被其他账号使用，请更换手机号。", field="mobile") from None
     if replacing and old_mobile and old_mobile != mobile:
-        _send_notice(old_mobile, "您在本平台的账号已更换绑定手机，本手机号不再接收该账号的验证码和通知。"
-                                 "如非本人操作，请立即联系所在地市工考办。")  # fmt: skip
+        _send_notice(
+            old_mobile,
+            "您在本平台的账号已更换绑定手机，本手机号不再接收该账号的验证码和通知。"
+            "如非本人操作，请立即联系所在地市工考办。",
+        )
 
 
 # --- 更换绑定手机 at the city office (the remedy for a squatted account) ----------------------------------------
@@ -427,11 +461,11 @@ SAME_MOBILE_MESSAGE = "新手机号与该学员现在的手机号相同，无需
 
 def _check_rebind_target(learner: User, mobile: str) -> None:
     if not learner.is_learner:
-        raise AccountError("只能为学员账号更换绑定手机。")
+        raise UserError("只能为学员账号更换绑定手机。")
     if not learner.is_active:
-        raise AccountError("该账号已停用或已注销，不能更换绑定手机。")
+        raise UserError("该账号已停用或已注销，不能更换绑定手机。")
     if learner.mobile_index == mobile_index(mobile) and learner.mobile_verified_at is not None:
-        raise AccountError(SAME_MOBILE_MESSAGE, field="mobile")
+        raise UserError(SAME_MOBILE_MESSAGE, field="mobile")
 
 
 def send_rebind_code(*, learner: User, mobile: str, actor: User, request) -> None:
@@ -440,10 +474,10 @@ def send_rebind_code(*, learner: User, mobile: str, actor: User, request) -> Non
     _check_rebind_target(learner, mobile)
     with transaction.atomic():
         code = _issue_code(mobile_index(mobile), SmsPurpose.REBIND, request=request)
-    _deliver_code(mobile, SmsPurpose.REBIND, code, request)
+    _deliver_code(mobile, SmsPurpose.REBIND, code)
 
 
-def rebind_mobile(*, learner: User, mobile: str, code: str, checked: str, note: str, actor: User, request) -> User:
+def rebind_mobile(*, learner: User, mobile: str, code: str, checked: str, note: str, actor: User) -> User:
     """更换绑定手机, step 2: after the city office checked the learner's identity in person (what it checked is
     recorded) and the code proved the new mobile, the account is bound to it.
 
@@ -452,10 +486,10 @@ def rebind_mobile(*, learner: User, mobile: str, code: str, checked: str, note: 
     is told. A roster account that was never activated keeps waiting for 新用户注册, now with the new mobile.
     Audited with masked numbers; the office's note is kept with any personal number in it masked."""
     _check_rebind_target(learner, mobile)
-    if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.REBIND, code=code, request=request):
-        raise AccountError(BAD_CODE_MESSAGE, field="sms_code")
+    if not verify_sms_code(mobile=mobile, purpose=SmsPurpose.REBIND, code=code):
+        raise UserError(BAD_CODE_MESSAGE, field="sms_code")
     new_index = mobile_index(mobile)
-    taken = AccountError("该手机号已被其他账号使用，不能绑定。请学员换一个本人的手机号。", field="mobile")
+    taken = UserError("该手机号已被其他账号使用，不能绑定。请学员换一个本人的手机号。", field="mobile")
     try:
         with transaction.atomic():
             user = User.objects.select_for_update().get(pk=learner.pk)
@@ -471,19 +505,30 @@ def rebind_mobile(*, learner: User, mobile: str, code: str, checked: str, note: 
                 fields += ["mobile_verified_at", "password"]
             user.save(update_fields=fields)  # the unique mobile index refuses one taken meanwhile
             user.end_sessions()
-            record(Event.MOBILE_REBIND, actor=actor, request=request, obj=user, old=old_masked,
-                   new=user.mobile_masked, checked=checked, note=redact(note),
-                   pre_registered=pre_registered)  # fmt: skip
+            record(
+                Event.MOBILE_REBIND,
+                actor=actor,
+                obj=user,
+                old=old_masked,
+                new=user.mobile_masked,
+                checked=checked,
+                note=redact(note),
+                pre_registered=pre_registered,
+            )
     except IntegrityError:
         raise taken from None
     if old_mobile and old_mobile != mobile:
-        _send_notice(old_mobile, "所在地市工考办已核验身份，为您在本平台的账号更换了绑定手机，本手机号不再接收该账号的"
-                                 "验证码和通知。如非本人申请，请立即联系所在地市工考办。")  # fmt: skip
+        _send_notice(
+            old_mobile,
+            "所在地市工考办已核验身份，为您在本平台的账号更换了绑定手机，本手机号不再接收该账号的"
+            "验证码和通知。如非本人申请，请立即联系所在地市工考办。",
+        )
     if pre_registered:
         _send_notice(mobile, "您的账号已绑定本手机号。请在平台点击“新用户注册”，用本手机号激活账号。")
     else:
-        _send_notice(mobile, "您的账号已绑定本手机号，原密码已失效。请在登录页点击“找回密码”，用本手机号接收验证码，"
-                             "设置新密码。")  # fmt: skip
+        _send_notice(
+            mobile, "您的账号已绑定本手机号，原密码已失效。请在登录页点击“找回密码”，用本手机号接收验证码，设置新密码。"
+        )
     return user
 
 
@@ -492,7 +537,7 @@ def rebind_mobile(*, learner: User, mobile: str, code: str, checked: str, note: 
 PROFILE_FIELDS = ["gender", "work_unit", "city", "grade", "email"]
 
 
-def update_profile(*, user: User, changes: dict, request) -> None:
+def update_profile(*, user: User, changes: dict) -> None:
     """Save the editable 基础信息; the audit record lists which fields changed, not their values."""
     changed = [field for field in PROFILE_FIELDS if field in changes and getattr(user, field) != changes[field]]
     if not changed:
@@ -501,7 +546,7 @@ def update_profile(*, user: User, changes: dict, request) -> None:
         for field in changed:
             setattr(user, field, changes[field])
         user.save(update_fields=changed)
-        record(Event.PROFILE_CHANGE, actor=user, request=request, obj=user, fields=changed)
+        record(Event.PROFILE_CHANGE, actor=user, obj=user, fields=changed)
 
 
 AVATAR_FORMATS = {"JPEG", "PNG", "WEBP"}
@@ -510,17 +555,17 @@ AVATAR_FORMATS = {"JPEG", "PNG", "WEBP"}
 def clean_avatar(upload) -> bytes:
     """Check an uploaded avatar by its content and re-encode it as a 400 px JPEG with no metadata."""
     if upload.size > settings.AVATAR_MAX_BYTES:
-        raise AccountError("头像文件不能超过 2 MB。", field="avatar")
+        raise UserError("头像文件不能超过 2 MB。", field="avatar")
     data = upload.read(settings.AVATAR_MAX_BYTES + 1)
     if len(data) > settings.AVATAR_MAX_BYTES:
-        raise AccountError("头像文件不能超过 2 MB。", field="avatar")
-    invalid = AccountError("只支持 JPG、PNG 或 WebP 格式的图片，请重新选择。", field="avatar")
+        raise UserError("头像文件不能超过 2 MB。", field="avatar")
+    invalid = UserError("只支持 JPG、PNG 或 WebP 格式的图片，请重新选择。", field="avatar")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in AVATAR_FORMATS:
                 raise invalid
             if probe.width * probe.height > settings.AVATAR_MAX_PIXELS:
-                raise AccountError("图片尺寸过大，请选择较小的图片。", field="avatar")
+                raise UserError("图片尺寸过大，请选择较小的图片。", field="avatar")
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.load()
@@ -540,14 +585,14 @@ def clean_avatar(upload) -> bytes:
     return out.getvalue()
 
 
-def set_avatar(*, user: User, upload, request) -> None:
+def set_avatar(*, user: User, upload) -> None:
     data = clean_avatar(upload)
     name = default_storage.save(f"avatars/{uuid.uuid4().hex}.jpg", ContentFile(data))
     old = user.avatar
     with transaction.atomic():
         user.avatar = name
         user.save(update_fields=["avatar"])
-        record(Event.AVATAR_CHANGE, actor=user, request=request, obj=user)
+        record(Event.AVATAR_CHANGE, actor=user, obj=user)
     if old:
         transaction.on_commit(lambda: default_storage.delete(old))
 
@@ -555,24 +600,24 @@ def set_avatar(*, user: User, upload, request) -> None:
 MAX_ADDRESSES = 10
 
 
-def save_address(*, user: User, address: Address, request) -> Address:
+def save_address(*, user: User, address: Address) -> Address:
     """Create or update a 收件地址; the first one, or one marked default, becomes the only default."""
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # serialise this user's address edits
         others = Address.objects.filter(user=user).exclude(pk=address.pk)
         if address.pk is None and others.count() >= MAX_ADDRESSES:
-            raise AccountError(f"最多保存 {MAX_ADDRESSES} 个收件地址。")
+            raise UserError(f"最多保存 {MAX_ADDRESSES} 个收件地址。")
         if not others.filter(is_default=True).exists():
             address.is_default = True
         if address.is_default:
             others.filter(is_default=True).update(is_default=False)
         address.user = user
         address.save()
-        record(Event.ADDRESS_CHANGE, actor=user, request=request, obj=address, action="save")
+        record(Event.ADDRESS_CHANGE, actor=user, obj=address, action="save")
     return address
 
 
-def delete_address(*, user: User, address_id: int, request) -> None:
+def delete_address(*, user: User, address_id: int) -> None:
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
         address = Address.objects.filter(user=user, pk=address_id).first()
@@ -584,13 +629,13 @@ def delete_address(*, user: User, address_id: int, request) -> None:
             if successor:
                 successor.is_default = True
                 successor.save(update_fields=["is_default"])
-        record(Event.ADDRESS_CHANGE, actor=user, request=request, action="delete", address=address_id)
+        record(Event.ADDRESS_CHANGE, actor=user, action="delete", address=address_id)
 
 
-def set_default_address(*, user: User, address_id: int, request) -> None:
+def set_default_address(*, user: User, address_id: int) -> None:
     with transaction.atomic():
         address = Address.objects.filter(user=user, pk=address_id).first()
         if address is None:
             return
         address.is_default = True
-        save_address(user=user, address=address, request=request)
+        save_address(user=user, address=address)

@@ -50,13 +50,18 @@ def on_locked_out(sender, request, username=None, ip_address=None, **kwargs):
 # change of these fields is one USER_ACCESS_CHANGE record with {field: [old, new]} and, when it happens in a request,
 # who did it and from where (jxjy.lib.request_context.current_request). QuerySet.update() bypasses signals: the
 # platform never changes these fields that way.
-ACCESS_FIELDS = {"role": "role", "city": "city_id", "is_staff": "is_staff", "is_superuser": "is_superuser",
-                 "is_active": "is_active"}  # fmt: skip
+ACCESS_FIELDS = {
+    "role": "role",
+    "city": "city_id",
+    "is_staff": "is_staff",
+    "is_superuser": "is_superuser",
+    "is_active": "is_active",
+}
 _BEFORE = "_access_before"
 
 
 def _record_access(user, changes):
-    record(Event.USER_ACCESS_CHANGE, request=current_request.get(), obj=user, changes=changes)
+    record(Event.USER_ACCESS_CHANGE, obj=user, changes=changes)  # who and from where: the request context
 
 
 @receiver(pre_save, sender=User)
@@ -84,8 +89,11 @@ def record_access_change(sender, instance, created, raw=False, **kwargs):
             return
         changes = {name: [None, value] for name, value in after.items()}
     elif before is not None:
-        changes = {name: [before[ACCESS_FIELDS[name]], value] for name, value in after.items()
-                   if before[ACCESS_FIELDS[name]] != value}  # fmt: skip
+        changes = {
+            name: [before[ACCESS_FIELDS[name]], value]
+            for name, value in after.items()
+            if before[ACCESS_FIELDS[name]] != value
+        }
     else:
         return
     if changes:
@@ -95,8 +103,10 @@ def record_access_change(sender, instance, created, raw=False, **kwargs):
 def _labels(field, pks):
     if field == "groups":
         return sorted(Group.objects.filter(pk__in=pks).values_list("name", flat=True))
-    return sorted(f"{app}.{code}" for app, code in Permission.objects.filter(pk__in=pks).values_list(
-        "content_type__app_label", "codename"))  # fmt: skip
+    return sorted(
+        f"{app}.{code}"
+        for app, code in Permission.objects.filter(pk__in=pks).values_list("content_type__app_label", "codename")
+    )
 
 
 THROUGH_TARGET = {"groups": "group", "user_permissions": "permission"}

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from jxjy.audit.services import client_ip
 from jxjy.lib import crypto, ratelimit, serving
+from jxjy.lib.errors import UserError, show_on
 from jxjy.lib.masking import mask_mobile
 from jxjy.lib.redirects import safe_next
 
@@ -34,16 +35,11 @@ from .forms import (
     SendCodeForm,
 )
 from .models import Address, SmsPurpose, User, id_number_index
-from .services import AccountError
 
 LOGIN_FAILED_MESSAGE = "身份证号或密码错误。连续 5 次错误，账号将被锁定 30 分钟。"
 LOCKED_MESSAGE = "该账号连续多次登录失败，已被锁定 30 分钟。请稍后再试，或通过“找回密码”重置密码。"
 RESET_TICKET = "password_reset_ticket"
 RESET_TICKET_AGE = 15 * 60
-
-
-def _add_error(form, error: AccountError):
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 def _safe_next(request, default):
@@ -117,7 +113,7 @@ def send_code(request):
         return JsonResponse({"ok": False, "errors": errors, "captcha": _new_captcha()}, status=400)
     try:
         services.send_sms_code(mobile=form.cleaned_data["mobile"], purpose=purpose, request=request)
-    except AccountError as exc:
+    except UserError as exc:
         return JsonResponse({"ok": False, "errors": {"mobile": [exc.message]}, "captcha": _new_captcha()}, status=429)
     return JsonResponse({"ok": True, "message": _sent_message(form.cleaned_data["mobile"]), "captcha": _new_captcha()})
 
@@ -133,7 +129,7 @@ def _handle_send_action(request, purpose):
         try:
             services.send_sms_code(mobile=form.cleaned_data["mobile"], purpose=purpose, request=request)
             messages.success(request, _sent_message(form.cleaned_data["mobile"]))
-        except AccountError as exc:
+        except UserError as exc:
             form.add_error("mobile", exc.message)
     return form
 
@@ -163,10 +159,9 @@ def register(request):
                     mobile=data["mobile"],
                     password=data["new_password1"],
                     code=data["sms_code"],
-                    request=request,
                 )
-            except AccountError as exc:
-                _add_error(form, exc)
+            except UserError as exc:
+                show_on(form, exc)
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, f"注册成功，欢迎您，{user.name}！")
@@ -189,8 +184,8 @@ def password_reset(request):
             ticket = services.start_password_reset(
                 name=form.cleaned_data["name"], id_number=form.cleaned_data["id_number"], request=request
             )
-        except AccountError as exc:
-            _add_error(form, exc)
+        except UserError as exc:
+            show_on(form, exc)
             status = 429 if isinstance(exc, services.SmsThrottled) else 200
         else:
             ticket["id_enc"] = crypto.encrypt(form.cleaned_data["id_number"], "id_number")
@@ -222,11 +217,12 @@ def password_reset_verify(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.finish_password_reset(
-                ticket=ticket, code=form.cleaned_data["sms_code"], password=form.cleaned_data["new_password1"],
-                request=request,
-            )  # fmt: skip
-        except AccountError as exc:
-            _add_error(form, exc)
+                ticket=ticket,
+                code=form.cleaned_data["sms_code"],
+                password=form.cleaned_data["new_password1"],
+            )
+        except UserError as exc:
+            show_on(form, exc)
         else:
             request.session.pop(RESET_TICKET, None)
             messages.success(request, "密码已重置，请使用新密码登录。")
@@ -244,10 +240,11 @@ def password_reset_code(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.finish_assisted_reset(name=data["name"], id_number=data["id_number"], code=data["sms_code"],
-                                           password=data["new_password1"], request=request)  # fmt: skip
-        except AccountError as exc:
-            _add_error(form, exc)
+            services.finish_assisted_reset(
+                name=data["name"], id_number=data["id_number"], code=data["sms_code"], password=data["new_password1"]
+            )
+        except UserError as exc:
+            show_on(form, exc)
         else:
             messages.success(request, "密码已重置，请使用新密码登录。")
             return redirect("accounts:login")
@@ -274,10 +271,11 @@ def complete_mobile(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.bind_mobile(user=user, mobile=data["mobile"], code=data["sms_code"],
-                                     password=data.get("password"), request=request)  # fmt: skip
-            except AccountError as exc:
-                _add_error(form, exc)
+                services.bind_mobile(
+                    user=user, mobile=data["mobile"], code=data["sms_code"], password=data.get("password")
+                )
+            except UserError as exc:
+                show_on(form, exc)
             else:
                 messages.success(request, "手机号已保存，今后培训通知将发送到该手机。")
                 return redirect("learning:center")
@@ -295,7 +293,7 @@ def settings_profile(request):
     user = request.user
     form = ProfileForm(request.POST or None, instance=User.objects.get(pk=user.pk))
     if request.method == "POST" and form.is_valid():
-        services.update_profile(user=user, changes=form.cleaned_data, request=request)
+        services.update_profile(user=user, changes=form.cleaned_data)
         messages.success(request, "基础信息已保存。")
         return redirect("accounts:settings_profile")
     return render(request, "accounts/settings_profile.html", {"form": form, "tab": "profile"})
@@ -306,9 +304,9 @@ def settings_avatar(request):
     form = AvatarForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_avatar(user=request.user, upload=form.cleaned_data["avatar"], request=request)
-        except AccountError as exc:
-            _add_error(form, exc)
+            services.set_avatar(user=request.user, upload=form.cleaned_data["avatar"])
+        except UserError as exc:
+            show_on(form, exc)
         else:
             messages.success(request, "头像已更新。")
             return redirect("accounts:settings_avatar")
@@ -330,19 +328,9 @@ def avatar_image(request):
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 def settings_password(request):
     form = ChangePasswordForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.change_password(
-                user=request.user,
-                old_password=form.cleaned_data["old_password"],
-                new_password=form.cleaned_data["new_password1"],
-                request=request,
-            )
-        except AccountError as exc:
-            _add_error(form, exc)
-        else:
-            messages.success(request, "密码已修改。其他设备上的登录已自动退出。")
-            return redirect("accounts:settings_password")
+    if request.method == "POST" and form.is_valid() and form.save(request):
+        messages.success(request, "密码已修改。其他设备上的登录已自动退出。")
+        return redirect("accounts:settings_password")
     # Requirement 5: a change without the right current password is a 400 (other mistakes re-show the form).
     status = 400 if "old_password" in form.errors else 200
     return render(request, "accounts/settings_password.html", {"form": form, "tab": "password"}, status=status)
@@ -360,9 +348,9 @@ def address_edit(request, pk=None):
     form = AddressForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_address(user=request.user, address=form.save(commit=False), request=request)
-        except AccountError as exc:
-            _add_error(form, exc)
+            services.save_address(user=request.user, address=form.save(commit=False))
+        except UserError as exc:
+            show_on(form, exc)
         else:
             messages.success(request, "收件地址已保存。")
             return redirect("accounts:settings_addresses")
@@ -373,7 +361,7 @@ def address_edit(request, pk=None):
 @require_POST
 def address_delete(request, pk):
     get_object_or_404(Address, pk=pk, user=request.user)
-    services.delete_address(user=request.user, address_id=pk, request=request)
+    services.delete_address(user=request.user, address_id=pk)
     messages.success(request, "收件地址已删除。")
     return redirect("accounts:settings_addresses")
 
@@ -382,6 +370,6 @@ def address_delete(request, pk):
 @require_POST
 def address_default(request, pk):
     get_object_or_404(Address, pk=pk, user=request.user)
-    services.set_default_address(user=request.user, address_id=pk, request=request)
+    services.set_default_address(user=request.user, address_id=pk)
     messages.success(request, "已设为默认地址。")
     return redirect("accounts:settings_addresses")

@@ -11,10 +11,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from jxjy.lib.errors import UserError
+
 from . import personal_data
 from .decorators import learner_required
 from .forms_privacy import ClosureForm, ConsentWithdrawForm, PasswordAgainForm, WithdrawClosureForm
-from .services import AccountError
 
 CLOSURE_KINDS = {
     "closure": {"title": "申请注销账号", "form": ClosureForm, "button": "申请注销账号"},
@@ -46,13 +47,13 @@ def privacy(request):
     password = form.cleaned_data["password"]
     try:
         if request.POST.get("action") == "download":
-            filename, content = personal_data.export_archive(user=request.user, password=password, request=request)
+            filename, content = personal_data.export_archive(user=request.user, password=password)
             response = HttpResponse(content, content_type="application/zip")
             response["Content-Disposition"] = content_disposition_header(True, filename)
             response["Cache-Control"] = "no-store, private"
             return response
-        revealed = personal_data.reveal_own_numbers(user=request.user, password=password, request=request)
-    except AccountError as exc:
+        revealed = personal_data.reveal_own_numbers(user=request.user, password=password)
+    except UserError as exc:
         form.add_error("password", exc.message)
         return _page(request, form=form)
     return _page(request, form=PasswordAgainForm(), revealed=revealed)
@@ -71,9 +72,8 @@ def _closure_page(request, kind):
                 password=form.cleaned_data["password"],
                 reason=form.cleaned_data.get("reason", "") or ("撤回个人信息处理同意" if kind == "consent" else ""),
                 withdraws_consent=kind == "consent",
-                request=request,
             )
-        except AccountError as exc:
+        except UserError as exc:
             form.add_error("password" if exc.field == "password" else None, exc.message)
         else:
             messages.success(request, "注销申请已提交。所在地市工考办办理前，您可以随时在本页撤回。")
@@ -106,10 +106,8 @@ def closure_withdraw(request):
     form = WithdrawClosureForm(request.POST)
     form.is_valid()
     try:
-        closure = personal_data.withdraw_closure(
-            user=request.user, consent=form.cleaned_data.get("consent", False), request=request
-        )
-    except AccountError as exc:
+        closure = personal_data.withdraw_closure(user=request.user, consent=form.cleaned_data.get("consent", False))
+    except UserError as exc:
         form.add_error("consent", exc.message)
         return _page(request, withdraw_form=form)
     if closure is not None:

@@ -9,7 +9,13 @@ def client_ip(request):
 
 
 def record(event, *, actor=None, request=None, obj=None, result="ok", **detail):
-    """Write one audit record. `detail` must never carry secrets or full personal numbers."""
+    """Write one audit record. `detail` must never carry secrets or full personal numbers.
+
+    Services pass no request: inside one, the request context (jxjy.lib.request_context, set by RequestIdMiddleware)
+    gives the client's address, the request id and — when no `actor` is named — the signed-in user; outside one
+    (a task, a command) the record has none of them."""
+    if request is None:
+        request = current_request.get()
     user = getattr(request, "user", None)
     if actor is None and user is not None and user.is_authenticated:
         actor = user
@@ -21,8 +27,7 @@ def record(event, *, actor=None, request=None, obj=None, result="ok", **detail):
         actor=actor,
         actor_role=getattr(actor, "role", "") or "",
         actor_city=getattr(actor, "city_id", "") or "",
-        # Written without the request (a signal handler, a task run inside it): still the client's address.
-        ip=client_ip(request if request is not None else current_request.get()),
+        ip=client_ip(request),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         request_id=request_id.get() if request_id.get() != "-" else "",

@@ -19,13 +19,12 @@ from .tasks import run_video_job
 HOURS_TOLERANCE = Decimal("0.10")
 
 
-def save_content(form, *, request, what):
+def save_content(form, *, what):
     """Save a course, chapter or courseware form and audit it."""
     with transaction.atomic():
         created = form.instance.pk is None
         obj = form.save()
-        record(Event.CONTENT_SAVE, request=request, obj=obj, what=what, created=created,
-               fields=sorted(form.changed_data))  # fmt: skip
+        record(Event.CONTENT_SAVE, obj=obj, what=what, created=created, fields=sorted(form.changed_data))
     return obj
 
 
@@ -41,15 +40,22 @@ def probe_upload(upload):
         return video.probe_duration(handle.name, timeout=settings.VIDEO_PROBE_TIMEOUT)
 
 
-def upload_video(*, chapter, upload, title, order, courseware=None, request):
+def upload_video(*, chapter, upload, title, order, courseware=None, actor):
     """Stage an upload (already checked to be a video) as a VideoJob and queue its transcoding once committed."""
     with transaction.atomic():
-        job = VideoJob(chapter=chapter, courseware=courseware, title=title, order=order, size=upload.size,
-                       original_name=upload.name[-200:], created_by=request.user)  # fmt: skip
+        job = VideoJob(
+            chapter=chapter,
+            courseware=courseware,
+            title=title,
+            order=order,
+            size=upload.size,
+            original_name=upload.name[-200:],
+            created_by=actor,
+        )
         job.source.save("upload", upload, save=False)
         try:
             job.save()
-            record(Event.VIDEO_UPLOAD, request=request, obj=courseware or chapter, job=job.pk, size=upload.size)
+            record(Event.VIDEO_UPLOAD, actor=actor, obj=courseware or chapter, job=job.pk, size=upload.size)
         except BaseException:
             job.source.delete(save=False)
             raise
@@ -76,5 +82,10 @@ def hours_check(course):
             f"课程学时为 {course.hours} 学时，但视频总时长 {seconds / 60:.1f} 分钟折合 {video_hours} 学时"
             f"（1 学时 = {per_hour} 分钟），相差超过 10%。请核对学时或补充、调整视频。"
         )
-    return {"seconds": seconds, "minutes": seconds / 60, "video_hours": video_hours, "per_hour": per_hour,
-            "warning": warning}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "minutes": seconds / 60,
+        "video_hours": video_hours,
+        "per_hour": per_hour,
+        "warning": warning,
+    }

@@ -3,23 +3,26 @@
 An import checks every row and either saves them all or none; errors name the row and column the way a
 spreadsheet user sees them (第 5 行“答案”)."""
 
-import io
-
 from django.db import transaction
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import Question, QuestionKind
 from jxjy.lib import sheets
+from jxjy.lib.errors import UserError
 from jxjy.lib.sheets import SheetLimits
 
 LETTERS = "ABCDEF"
 HEADERS = ["题型", "题干", *[f"选项{x}" for x in LETTERS], "答案", "解析", "知识点", "难度", "用于弹题", "仅用于考试"]
 OLD_HEADERS = HEADERS[:-1]  # the template before 仅用于考试
-KINDS = {"单选": QuestionKind.SINGLE, "单选题": QuestionKind.SINGLE, "多选": QuestionKind.MULTIPLE,
-         "多选题": QuestionKind.MULTIPLE, "判断": QuestionKind.JUDGE, "判断题": QuestionKind.JUDGE}  # fmt: skip
+KINDS = {
+    "单选": QuestionKind.SINGLE,
+    "单选题": QuestionKind.SINGLE,
+    "多选": QuestionKind.MULTIPLE,
+    "多选题": QuestionKind.MULTIPLE,
+    "判断": QuestionKind.JUDGE,
+    "判断题": QuestionKind.JUDGE,
+}
 KIND_NAMES = {QuestionKind.SINGLE: "单选题", QuestionKind.MULTIPLE: "多选题", QuestionKind.JUDGE: "判断题"}
 YES = {"是", "Y", "YES", "TRUE", "1"}
 NO = {"否", "N", "NO", "FALSE", "0", ""}
@@ -28,47 +31,49 @@ JUDGE_OPTIONS = ["正确", "错误"]
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED = 50 * 1024 * 1024  # a zip bomb disguised as a workbook is refused before openpyxl opens it
-CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXAMPLE = ["单选", "发生火灾时，首先应当拨打的报警电话是？", "110", "119", "120", "122", "", "", "B",
-           "火警电话是 119。", "消防安全常识", 1, "是", "否"]  # fmt: skip
+EXAMPLE = [
+    "单选",
+    "发生火灾时，首先应当拨打的报警电话是？",
+    "110",
+    "119",
+    "120",
+    "122",
+    "",
+    "",
+    "B",
+    "火警电话是 119。",
+    "消防安全常识",
+    1,
+    "是",
+    "否",
+]
 
 
-class ImportRefused(Exception):
-    """The workbook was not imported; `errors` lists every problem found, in Chinese."""
+class ImportRefused(UserError):
+    """The workbook was not imported; `errors` lists every problem found, in Chinese (the page lists them all)."""
 
     def __init__(self, errors):
         super().__init__("\n".join(errors))
         self.errors = errors
 
 
+WIDTHS = [8, 48, 18, 18, 18, 18, 18, 18, 8, 32, 16, 6, 10, 12]
+NOTES = [
+    "题型：单选、多选 或 判断。",
+    "选项A～选项F：单选、多选至少填两个选项，从选项A起连续填写；判断题可不填（默认 正确 / 错误）。",
+    "答案：选项字母。单选、判断一个字母，如 B；多选两个或以上，如 ACD。",
+    "难度：1～5 的整数，留空为 1。用于弹题：是 或 否，留空为 否。",
+    "仅用于考试：是 或 否，留空为 否。填 是 的题目只在考试中出现，不会出现在练习、错题练习和学习中的弹题里"
+    "（即使“用于弹题”填了 是）；组卷时优先抽这些题。",
+    "导入时逐行检查，只要有一行有误，整个文件都不会导入。请删除本示例行后再填写。",
+]
+
+
 def _workbook(rows):
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "题库"
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1D5FAE")
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJKLMN", (8, 48, 18, 18, 18, 18, 18, 18, 8, 32, 16, 6, 10, 12), strict=True):
-        sheet.column_dimensions[column].width = width
-    notes = book.create_sheet("填写说明")
-    for line in (
-        "题型：单选、多选 或 判断。",
-        "选项A～选项F：单选、多选至少填两个选项，从选项A起连续填写；判断题可不填（默认 正确 / 错误）。",
-        "答案：选项字母。单选、判断一个字母，如 B；多选两个或以上，如 ACD。",
-        "难度：1～5 的整数，留空为 1。用于弹题：是 或 否，留空为 否。",
-        "仅用于考试：是 或 否，留空为 否。填 是 的题目只在考试中出现，不会出现在练习、错题练习和学习中的弹题里"
-        "（即使“用于弹题”填了 是）；组卷时优先抽这些题。",
-        "导入时逐行检查，只要有一行有误，整个文件都不会导入。请删除本示例行后再填写。",
-    ):
-        notes.append([line])
-    notes.column_dimensions["A"].width = 100
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return sheets.workbook(
+        sheets.Table("题库", header=HEADERS, rows=rows, widths=WIDTHS, banner=True, freeze=True),
+        sheets.Table("填写说明", rows=[[line] for line in NOTES], widths=[100]),
+    )
 
 
 def template_workbook():
@@ -79,14 +84,23 @@ def template_workbook():
 def export_rows(course):
     for q in course.questions.order_by("id"):
         options = list(q.options) + [""] * (len(LETTERS) - len(q.options))
-        yield [KIND_NAMES[q.kind][:2], q.text, *options[: len(LETTERS)], q.answer, q.explanation,
-               q.knowledge_point, q.difficulty, YES_NO[q.for_popup], YES_NO[q.exam_only]]  # fmt: skip
+        yield [
+            KIND_NAMES[q.kind][:2],
+            q.text,
+            *options[: len(LETTERS)],
+            q.answer,
+            q.explanation,
+            q.knowledge_point,
+            q.difficulty,
+            YES_NO[q.for_popup],
+            YES_NO[q.exam_only],
+        ]
 
 
-def export_workbook(course, *, request):
+def export_workbook(course):
     """The course's bank in the template's format (it imports back unchanged); audited."""
     data = _workbook(export_rows(course))
-    record(Event.QUESTION_EXPORT, request=request, obj=course, count=course.questions.count())
+    record(Event.QUESTION_EXPORT, obj=course, count=course.questions.count())
     return data
 
 
@@ -158,9 +172,17 @@ def _check_row(number, cells):
         error("仅用于考试", "只能填写 是 或 否。")
     if errors:
         return None, errors
-    fields = {"kind": kind, "text": text, "options": options, "answer": answer, "explanation": explanation,
-              "knowledge_point": point, "difficulty": int(difficulty), "for_popup": popup in YES,
-              "exam_only": exam_only in YES}  # fmt: skip
+    fields = {
+        "kind": kind,
+        "text": text,
+        "options": options,
+        "answer": answer,
+        "explanation": explanation,
+        "knowledge_point": point,
+        "difficulty": int(difficulty),
+        "for_popup": popup in YES,
+        "exam_only": exam_only in YES,
+    }
     return fields, []
 
 
@@ -175,7 +197,7 @@ def read_workbook(upload):
         values = sheets.read_rows(upload, limits=limits, too_many_rows=too_many)
     except sheets.NotAWorkbook:
         raise ImportRefused(["文件不是有效的 Excel（.xlsx）文件，请用“下载导入模板”得到的模板填写后上传。"]) from None
-    except sheets.SheetRefused as exc:
+    except UserError as exc:
         raise ImportRefused([exc.message]) from None
     rows = iter(values)
     header = [_text(c) for c in next(rows, ())]
@@ -200,22 +222,21 @@ def read_workbook(upload):
     return questions
 
 
-def import_questions(course, upload, *, request):
+def import_questions(course, upload):
     """Add every question of the workbook to the course's bank, all or nothing; returns how many were added.
     A refused file is audited too (with the number of errors, not their text)."""
     try:
         questions = read_workbook(upload)
     except ImportRefused as exc:
-        record(Event.QUESTION_IMPORT, request=request, obj=course, result="refused", errors=len(exc.errors),
-               file=upload.name[-100:])  # fmt: skip
+        record(Event.QUESTION_IMPORT, obj=course, result="refused", errors=len(exc.errors), file=upload.name[-100:])
         raise
     with transaction.atomic():
         Question.objects.bulk_create([Question(course=course, **fields) for fields in questions])
-        record(Event.QUESTION_IMPORT, request=request, obj=course, count=len(questions), file=upload.name[-100:])
+        record(Event.QUESTION_IMPORT, obj=course, count=len(questions), file=upload.name[-100:])
     return len(questions)
 
 
-def mark_exam_only(course, *, shown, exam_only, request):
+def mark_exam_only(course, *, shown, exam_only):
     """The 仅用于考试 ticks of one page of the question list: `shown` are the questions that page showed,
     `exam_only` those ticked among them. Saves what changed; audited with the question ids."""
     with transaction.atomic():
@@ -225,5 +246,5 @@ def mark_exam_only(course, *, shown, exam_only, request):
         Question.objects.filter(pk__in=marked).update(exam_only=True)
         Question.objects.filter(pk__in=cleared).update(exam_only=False)
         if marked or cleared:
-            record(Event.QUESTION_EXAM_ONLY, request=request, obj=course, marked=marked, cleared=cleared)
+            record(Event.QUESTION_EXAM_ONLY, obj=course, marked=marked, cleared=cleared)
     return len(marked), len(cleared)

@@ -2,13 +2,16 @@
 
 from django.db import IntegrityError, transaction
 
+from jxjy.lib.errors import UserError
+
 from .models import YearClaim
 
 
-class YearTaken(Exception):
+class YearTaken(UserError):
+    """Another class holds the learner's year (callers name the face-to-face case their own way)."""
+
     def __init__(self, year):
-        super().__init__(f"您已报名 {year} 年度的班级（网络班或面授班），每个培训年度只能报一个班。")
-        self.message = str(self)
+        super().__init__(f"您已报名 {year} 年度的班级（网络班或面授班），每个培训年度只能报一个班。", status=409)
 
 
 def claim_year(*, user, year, source: str, source_id: int) -> YearClaim:

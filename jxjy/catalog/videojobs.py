@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+from jxjy.lib.errors import UserError
 
 from . import transcode, video
 from .models import Courseware, JobStatus, VideoJob
@@ -30,14 +31,14 @@ FINISHED = (JobStatus.DONE, JobStatus.FAILED)
 WORKDIR_PREFIX = "jxjy-video-"
 
 
-class _JobFailed(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
 class _Superseded(Exception):
     """This run no longer owns the job: a newer run claimed it, or the sweeper ended it."""
+
+
+def _record_failure(job, reason, *, actor=None, **detail):
+    """The audit record of a job that ended 失败, naming its courseware (or, for a new one, its chapter)."""
+    obj = job.courseware or job.chapter
+    record(Event.VIDEO_TRANSCODE, actor=actor, obj=obj, result="failed", job=job.pk, reason=reason, **detail)
 
 
 def workdir(job_id):
@@ -59,8 +60,7 @@ def _claim(job_id):
             # Every run so far died with its worker (a file that kills it?): never a loop of re-deliveries.
             job.status, job.message, job.finished_at = JobStatus.FAILED, INTERRUPTED, now
             job.save(update_fields=["status", "message", "finished_at"])
-            record(Event.VIDEO_TRANSCODE, actor=job.created_by, obj=job.courseware or job.chapter, result="failed",
-                   job=job.pk, reason=INTERRUPTED, attempts=job.attempts)  # fmt: skip
+            _record_failure(job, INTERRUPTED, actor=job.created_by, attempts=job.attempts)
         else:
             job.attempts += 1
             job.status, job.progress, job.message, job.heartbeat_at = JobStatus.RUNNING, 0, "", now
@@ -105,27 +105,32 @@ def _remove_files(job):
 
 def _transcode(job, work):
     """The platform's MP4 of the staged upload, its duration and its poster: (video path, poster path, seconds).
-    Raises _JobFailed with the message the content editor sees."""
+    Raises UserError with the message the content editor sees."""
     source = _fetch_source(job, work)
     _beat(job)
     try:
         source_duration = video.probe_duration(source, timeout=settings.VIDEO_PROBE_TIMEOUT)
     except ValueError:
-        raise _JobFailed(NOT_A_VIDEO) from None
+        raise UserError(NOT_A_VIDEO) from None
     _beat(job)
     target = work / "video.mp4"
     try:
-        transcode.to_mp4(source, target, duration=source_duration, timeout=settings.VIDEO_TRANSCODE_TIMEOUT,
-                         on_progress=lambda percent: _beat(job, progress=percent),
-                         progress_interval=settings.VIDEO_JOB_HEARTBEAT_SECONDS)  # fmt: skip
+        transcode.to_mp4(
+            source,
+            target,
+            duration=source_duration,
+            timeout=settings.VIDEO_TRANSCODE_TIMEOUT,
+            on_progress=lambda percent: _beat(job, progress=percent),
+            progress_interval=settings.VIDEO_JOB_HEARTBEAT_SECONDS,
+        )
         _beat(job)
         duration = video.probe_duration(target, timeout=settings.VIDEO_PROBE_TIMEOUT)
         poster = video.make_poster(target, work / "poster.jpg")
     except (transcode.TranscodeError, ValueError) as exc:
         logger.warning("video job %s: ffmpeg failed: %s", job.pk, getattr(exc, "detail", exc))
-        raise _JobFailed(TRANSCODE_FAILED) from None
+        raise UserError(TRANSCODE_FAILED) from None
     if duration < 1:
-        raise _JobFailed("视频时长不足 1 秒，请上传完整的课件视频。")
+        raise UserError("视频时长不足 1 秒，请上传完整的课件视频。")
     _beat(job)
     return target, poster, duration
 
@@ -142,8 +147,7 @@ def _write_courseware(job, target, poster, duration, saved):
         courseware.poster.save("poster.jpg", File(handle), save=False)
     saved.append(courseware.poster.name)
     with transaction.atomic():
-        locked = VideoJob.objects.select_for_update().filter(pk=job.pk, attempts=job.attempts,
-                                                             status=JobStatus.RUNNING)  # fmt: skip
+        locked = VideoJob.objects.select_for_update().filter(pk=job.pk, attempts=job.attempts, status=JobStatus.RUNNING)
         if not locked.exists():
             raise _Superseded
         old = []
@@ -158,11 +162,15 @@ def _write_courseware(job, target, poster, duration, saved):
         else:
             courseware.save()
         VideoJob.objects.filter(pk=job.pk).update(
-            courseware=courseware, status=JobStatus.DONE, progress=100, duration=courseware.duration,
-            message="", finished_at=timezone.now(), heartbeat_at=timezone.now(),
-        )  # fmt: skip
-        record(Event.VIDEO_TRANSCODE, actor=job.created_by, obj=courseware, job=job.pk,
-               duration=courseware.duration)  # fmt: skip
+            courseware=courseware,
+            status=JobStatus.DONE,
+            progress=100,
+            duration=courseware.duration,
+            message="",
+            finished_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+        )
+        record(Event.VIDEO_TRANSCODE, actor=job.created_by, obj=courseware, job=job.pk, duration=courseware.duration)
         storage = courseware.video.storage
         transaction.on_commit(lambda: [storage.delete(name) for name in old])
     saved.clear()
@@ -190,14 +198,13 @@ def run_video_job(job_id):
         ended = False
         logger.warning("video job %s: run %s stopped, the job was taken over or ended", job.pk, job.attempts)
     except Exception as exc:
-        message = exc.message if isinstance(exc, _JobFailed) else UNEXPECTED
-        if not isinstance(exc, _JobFailed):
+        message = exc.message if isinstance(exc, UserError) else UNEXPECTED
+        if not isinstance(exc, UserError):
             logger.exception("video job %s failed", job.pk)
         mine = VideoJob.objects.filter(pk=job.pk, attempts=job.attempts, status=JobStatus.RUNNING)
         ended = bool(mine.update(status=JobStatus.FAILED, message=message, finished_at=timezone.now()))
         if ended:
-            record(Event.VIDEO_TRANSCODE, actor=job.created_by, obj=job.courseware or job.chapter, result="failed",
-                   job=job.pk, reason=message)  # fmt: skip
+            _record_failure(job, message, actor=job.created_by)
     finally:
         for name in saved:  # the new files of a write that did not commit
             Courseware._meta.get_field("video").storage.delete(name)
@@ -224,9 +231,10 @@ def sweep_stalled_video_jobs():
             same = VideoJob.objects.filter(stalled, pk=job.pk, attempts=job.attempts)
             if not same.update(status=JobStatus.FAILED, message=INTERRUPTED, finished_at=now):
                 continue
-            record(Event.VIDEO_TRANSCODE, obj=job.courseware or job.chapter, result="failed", job=job.pk,
-                   reason=INTERRUPTED, progress=job.progress, attempts=job.attempts,
-                   last_heartbeat=job.heartbeat_at.isoformat() if job.heartbeat_at else None)  # fmt: skip
+            last_heartbeat = job.heartbeat_at.isoformat() if job.heartbeat_at else None
+            _record_failure(
+                job, INTERRUPTED, progress=job.progress, attempts=job.attempts, last_heartbeat=last_heartbeat
+            )
         logger.warning("video job %s: no heartbeat since %s, marked failed", job.pk, job.heartbeat_at)
         _remove_files(job)
         ended += 1
@@ -246,8 +254,11 @@ def _remove_leftover_workdirs():
             found[int(suffix)] = path
     if not found:
         return
-    running = set(VideoJob.objects.filter(pk__in=found, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-                  .values_list("pk", flat=True))  # fmt: skip
+    running = set(
+        VideoJob.objects.filter(pk__in=found, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).values_list(
+            "pk", flat=True
+        )
+    )
     for pk, path in found.items():
         if pk not in running:
             shutil.rmtree(path, ignore_errors=True)

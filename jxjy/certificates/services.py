@@ -23,10 +23,6 @@ HOURS_REVERSED = "学时被冲销，该年度不再合格"
 CLASS_REFUNDED = "班级已退款"
 
 
-class CertificateError(UserError):
-    """A refusal about a certificate (UserError: a message for the learner)."""
-
-
 def new_number(year: int) -> str:
     """JS + year + 10 random digits: not guessable, not a count of certificates."""
     return f"JS{year}{secrets.randbelow(10**10):010d}"
@@ -57,13 +53,13 @@ def _substance(content: dict) -> dict:
     return {key: value for key, value in content.items() if key not in {"number", "issued"}}
 
 
-def issue_certificate(*, user, year: int, actor=None, request=None) -> Certificate:
+def issue_certificate(*, user, year: int, actor=None) -> Certificate:
     """打印证书: the learner's live certificate of a 合格 year. The same one again while its content is unchanged;
     when the year's record changed (more hours approved, a new unit), the old one is revoked as 已换发 and a new
     one issued. Refused, creating nothing, when the year is not 合格."""
     record_ = year_record(user, year)
     if not record_.qualified:
-        raise CertificateError("该年度尚未合格，不能打印证书：" + "；".join(record_.reasons) + "。")
+        raise UserError("该年度尚未合格，不能打印证书：" + "；".join(record_.reasons) + "。")
     with transaction.atomic():
         live = (
             Certificate.objects.select_for_update()
@@ -98,10 +94,8 @@ def issue_certificate(*, user, year: int, actor=None, request=None) -> Certifica
                 if concurrent is not None and _substance(concurrent.content) == _substance(content):
                     return concurrent
         else:
-            raise CertificateError("证书编号生成失败，请稍后再试。")
-        record(
-            Event.CERTIFICATE_ISSUE, actor=actor, request=request, obj=certificate, number=certificate.number, year=year
-        )
+            raise UserError("证书编号生成失败，请稍后再试。")
+        record(Event.CERTIFICATE_ISSUE, actor=actor, obj=certificate, number=certificate.number, year=year)
     return certificate
 
 

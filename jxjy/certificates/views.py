@@ -17,12 +17,13 @@ from jxjy.catalog.models import Category
 from jxjy.learning.models import Enrollment
 from jxjy.learning.services import overall_percents
 from jxjy.lib import ratelimit
+from jxjy.lib.errors import UserError
 
 from . import signing
 from .archive import archive_years, best_scores, exam_passed, year_record
 from .models import Certificate, CertificateStatus
 from .pdf import render_certificate
-from .services import CertificateError, issue_certificate
+from .services import issue_certificate
 
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 NOT_FOUND = "未查到该证书"
@@ -106,8 +107,8 @@ def print_certificate(request):
         messages.error(request, "请选择年度。")
         return redirect("certificates:archive")
     try:
-        certificate = issue_certificate(user=request.user, year=year, actor=request.user, request=request)
-    except CertificateError as exc:
+        certificate = issue_certificate(user=request.user, year=year, actor=request.user)
+    except UserError as exc:
         messages.error(request, exc.message)
         return redirect(f"{reverse('certificates:archive')}?year={year}")
     return redirect("certificates:download", number=certificate.number)

@@ -29,10 +29,6 @@ ZERO = Decimal("0")
 REFUSED = "该申报当前为“{state}”，不能再操作。"
 
 
-class DeclarationError(UserError):
-    """A 视同申报 refusal (UserError: a message for the learner or reviewer, and the HTTP status)."""
-
-
 def fmt(hours: Decimal) -> str:
     return f"{Decimal(hours).normalize():f}"
 
@@ -41,12 +37,12 @@ def fmt(hours: Decimal) -> str:
 
 
 def sniff(upload) -> str:
-    """The attachment's real type from its bytes (PDF, JPEG or PNG), or a DeclarationError in Chinese."""
+    """The attachment's real type from its bytes (PDF, JPEG or PNG), or a UserError in Chinese."""
     name = upload.name or "附件"
     if upload.size > MAX_ATTACHMENT_BYTES:
-        raise DeclarationError(f"附件“{name}”超过 10 MB，请压缩后再上传。", status=413)
+        raise UserError(f"附件“{name}”超过 10 MB，请压缩后再上传。", status=413)
     if upload.size == 0:
-        raise DeclarationError(f"附件“{name}”是空文件。")
+        raise UserError(f"附件“{name}”是空文件。")
     head = upload.read(16)
     upload.seek(0)
     if head.startswith(b"%PDF-"):
@@ -59,7 +55,7 @@ def sniff(upload) -> str:
                 image.verify()
                 kind = image.format
         except Exception:  # noqa: BLE001 - any decoder error means a broken or disguised file
-            raise DeclarationError(f"附件“{name}”不是有效的图片。") from None
+            raise UserError(f"附件“{name}”不是有效的图片。") from None
         finally:
             upload.seek(0)
         return {"JPEG": "image/jpeg", "PNG": "image/png"}.get(kind) or _refuse(name)
@@ -67,15 +63,17 @@ def sniff(upload) -> str:
 
 
 def _refuse(name):
-    raise DeclarationError(f"附件“{name}”不是 PDF、JPG 或 PNG 文件。")
+    raise UserError(f"附件“{name}”不是 PDF、JPG 或 PNG 文件。")
 
 
 def _save_attachments(declaration, uploads):
     for upload, content_type in uploads:
         attachment = Attachment(
-            declaration=declaration, original_name=(upload.name or "附件")[-120:], content_type=content_type,
+            declaration=declaration,
+            original_name=(upload.name or "附件")[-120:],
+            content_type=content_type,
             size=upload.size,
-        )  # fmt: skip
+        )
         attachment.file.save("x", upload, save=False)
         attachment.save()
 
@@ -83,7 +81,7 @@ def _save_attachments(declaration, uploads):
 def check_uploads(uploads, existing=0) -> list:
     checked = [(upload, sniff(upload)) for upload in uploads]
     if not 1 <= existing + len(checked) <= MAX_ATTACHMENTS:
-        raise DeclarationError("请上传 1 至 5 个附件（培训证书、课程表等，PDF、JPG 或 PNG）。")
+        raise UserError("请上传 1 至 5 个附件（培训证书、课程表等，PDF、JPG 或 PNG）。")
     return checked
 
 
@@ -94,7 +92,7 @@ def check_quota(user, checked, removing=0) -> None:
     used = Attachment.objects.filter(declaration__user=user).aggregate(total=Sum("size"))["total"] or 0
     quota = settings.DECLARATION_ATTACHMENT_QUOTA_BYTES
     if used - removing + sum(upload.size for upload, _ in checked) > quota:
-        raise DeclarationError(
+        raise UserError(
             f"您的申报附件合计不能超过 {filesizeformat(quota)}，已无法再上传。需要补充材料请联系所在地市工考办。",
             status=413,
         )
@@ -110,22 +108,22 @@ def current_year_or_none():
 def current_year() -> TrainingYear:
     year = current_year_or_none()
     if year is None:
-        raise DeclarationError("本年度的视同申报尚未开放。")
+        raise UserError("本年度的视同申报尚未开放。")
     return year
 
 
 def check_dates(start: date, end: date, year: int):
     if end < start:
-        raise DeclarationError("结束日期不能早于开始日期。")
+        raise UserError("结束日期不能早于开始日期。")
     if start.year != year or end.year != year:
-        raise DeclarationError(
+        raise UserError(
             f"视同申报只限本年度：只能申报 {year} 年内参加的培训，其他年度的培训不能申报，也不能结转到本年度。"
         )
     if end > timezone.localdate():
-        raise DeclarationError("培训结束后才能申报。")
+        raise UserError("培训结束后才能申报。")
 
 
-def file_claim(*, user, data: dict, uploads, request=None) -> Declaration:
+def file_claim(*, user, data: dict, uploads) -> Declaration:
     """提交申请: a new claim for the current year with 1–5 attachments."""
     year = current_year()
     check_dates(data["start_date"], data["end_date"], year.year)
@@ -136,17 +134,17 @@ def file_claim(*, user, data: dict, uploads, request=None) -> Declaration:
         declaration = Declaration.objects.create(user=user, year=year, **data)
         _save_attachments(declaration, checked)
         user.lock_city()  # the claim is now in a city office's queue
-        record(Event.DECLARATION_FILE, actor=user, request=request, obj=declaration)
+        record(Event.DECLARATION_FILE, actor=user, obj=declaration)
     return declaration
 
 
-def update_claim(*, declaration, data: dict, uploads, remove_ids, request=None) -> Declaration:
+def update_claim(*, declaration, data: dict, uploads, remove_ids) -> Declaration:
     """修改 while 待审核: the fields, attachments added or removed (1–5 remain)."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=declaration.user_id)  # as file_claim: for the quota
         declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
         if not declaration.editable:
-            raise DeclarationError("只有待审核的申报可以修改。", status=409)
+            raise UserError("只有待审核的申报可以修改。", status=409)
         check_dates(data["start_date"], data["end_date"], declaration.year_id)
         keep = declaration.attachments.exclude(pk__in=remove_ids)
         checked = check_uploads(uploads, existing=keep.count())
@@ -159,11 +157,11 @@ def update_claim(*, declaration, data: dict, uploads, remove_ids, request=None) 
             attachment.file.delete(save=False)
             attachment.delete()
         _save_attachments(declaration, checked)
-        record(Event.DECLARATION_EDIT, actor=declaration.user, request=request, obj=declaration)
+        record(Event.DECLARATION_EDIT, actor=declaration.user, obj=declaration)
     return declaration
 
 
-def withdraw_claim(*, declaration, request=None) -> Declaration:
+def withdraw_claim(*, declaration) -> Declaration:
     """撤回 a claim still waiting for review."""
     return _move(declaration, Status.WITHDRAWN, actor=declaration.user, event=Event.DECLARATION_WITHDRAW)
 
@@ -230,24 +228,24 @@ def year_room(declaration) -> Decimal:
     return year_standing(declaration.user_id, declaration.year_id, requirement).declaration_room
 
 
-def approve(*, declaration, hours: Decimal, reviewer, note="", request=None) -> Declaration:
+def approve(*, declaration, hours: Decimal, reviewer, note="") -> Declaration:
     """通过 with the approved hours (≤ claimed, ≤ the type's cap, ≤ the year's cap); posts them to the ledger."""
     with transaction.atomic():
         # One learner's approvals one at a time, so two reviewers together cannot pass the year's cap.
         type(declaration.user).objects.select_for_update().filter(pk=declaration.user_id).first()
         locked = Declaration.objects.select_for_update(of=("self",)).select_related("year").get(pk=declaration.pk)
         if locked.status != Status.PENDING:
-            raise DeclarationError(f"该申报当前为“{locked.get_status_display()}”，不能再审核。", status=409)
+            raise UserError(f"该申报当前为“{locked.get_status_display()}”，不能再审核。", status=409)
         if hours <= 0:
-            raise DeclarationError("核定学时须大于 0；不予认定请选择“驳回”。")
+            raise UserError("核定学时须大于 0；不予认定请选择“驳回”。")
         if hours > locked.hours_claimed:
-            raise DeclarationError(f"核定学时不能超过申报学时（{fmt(locked.hours_claimed)} 学时）。")
+            raise UserError(f"核定学时不能超过申报学时（{fmt(locked.hours_claimed)} 学时）。")
         cap = type_cap(locked)
         if hours > cap:
-            raise DeclarationError(f"超过{locked.get_kind_display()}的认定上限：本条最多可认定 {fmt(cap)} 学时。")
+            raise UserError(f"超过{locked.get_kind_display()}的认定上限：本条最多可认定 {fmt(cap)} 学时。")
         room = year_room(locked)
         if hours > room:
-            raise DeclarationError(
+            raise UserError(
                 f"超过年度视同申报上限：该学员本年度最多还可认定 {fmt(room)} 学时（视同申报最多抵扣专业课要求的一半）。"
             )
         locked = _move(
@@ -272,11 +270,11 @@ def approve(*, declaration, hours: Decimal, reviewer, note="", request=None) -> 
     return locked
 
 
-def reject(*, declaration, reviewer, reason: str, request=None) -> Declaration:
+def reject(*, declaration, reviewer, reason: str) -> Declaration:
     """驳回 with the reason the learner will read."""
     reason = reason.strip()
     if not reason:
-        raise DeclarationError("请填写驳回理由，学员将看到这条理由。")
+        raise UserError("请填写驳回理由，学员将看到这条理由。")
     return _move(
         declaration,
         Status.REJECTED,
@@ -288,15 +286,15 @@ def reject(*, declaration, reviewer, reason: str, request=None) -> Declaration:
     )
 
 
-def reverse_approval(*, declaration, reviewer, reason: str, request=None) -> Declaration:
+def reverse_approval(*, declaration, reviewer, reason: str) -> Declaration:
     """撤销审批: the approval's ledger entry is reversed and the claim waits for review again."""
     reason = reason.strip()
     if not reason:
-        raise DeclarationError("请填写撤销理由。")
+        raise UserError("请填写撤销理由。")
     with transaction.atomic():
         locked = Declaration.objects.select_for_update().get(pk=declaration.pk)
         if locked.status != Status.APPROVED:
-            raise DeclarationError("只有已通过的申报可以撤销审批。", status=409)
+            raise UserError("只有已通过的申报可以撤销审批。", status=409)
         post_entry(
             user=locked.user,
             year=locked.year_id,

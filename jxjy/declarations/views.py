@@ -4,7 +4,6 @@ itself is the back office's: jxjy.office.views.declarations)."""
 import re
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -16,6 +15,7 @@ from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib import serving
 from jxjy.lib.errors import UserError
+from jxjy.lib.paging import paginate
 
 from . import services
 from .forms import DeclarationForm, FilterForm
@@ -26,10 +26,6 @@ ATTACHMENT_ID = re.compile(r"[0-9]{1,9}")
 SUBMITTED = "申请已提交。请携带培训证书、课程表等材料原件到所在地市工考办审核。"
 
 
-def _page(request, queryset):
-    return Paginator(queryset, 20).get_page(request.GET.get("page"))
-
-
 # --- The learner's side ------------------------------------------------------------------------------------------
 
 
@@ -38,8 +34,11 @@ def learner_list(request):
     """视同申报: my claims with the cross filters, and 新增申报."""
     filters = FilterForm(request.GET or None)
     claims = filters.apply(Declaration.objects.filter(user=request.user).prefetch_related("attachments"))
-    return render(request, "declarations/list.html", {"filters": filters, "page": _page(request, claims),
-                                                       "menu": "declarations"})  # fmt: skip
+    return render(
+        request,
+        "declarations/list.html",
+        {"filters": filters, "page": paginate(request, claims), "menu": "declarations"},
+    )
 
 
 def _claim_form(request, declaration=None):
@@ -50,20 +49,23 @@ def _claim_form(request, declaration=None):
         uploads = request.FILES.getlist("attachments")
         try:
             if declaration is None:
-                declaration = services.file_claim(user=request.user, data=data, uploads=uploads, request=request)
+                declaration = services.file_claim(user=request.user, data=data, uploads=uploads)
                 messages.success(request, SUBMITTED)
             else:
                 remove = [int(x) for x in request.POST.getlist("remove") if ATTACHMENT_ID.fullmatch(x)]
-                services.update_claim(declaration=declaration, data=data, uploads=uploads, remove_ids=remove,
-                                      request=request)  # fmt: skip
+                services.update_claim(declaration=declaration, data=data, uploads=uploads, remove_ids=remove)
                 messages.success(request, "申报已修改。" + SUBMITTED[5:])
             return redirect("declarations:detail", pk=declaration.pk)
         except UserError as exc:
             form.add_error(None, exc.message)
             status = exc.status  # 413 for a file or a quota too large
     year = services.current_year_or_none()
-    return render(request, "declarations/form.html", {"form": form, "declaration": declaration, "year": year,
-                                                       "menu": "declarations"}, status=status)  # fmt: skip
+    return render(
+        request,
+        "declarations/form.html",
+        {"form": form, "declaration": declaration, "year": year, "menu": "declarations"},
+        status=status,
+    )
 
 
 @learner_required
@@ -91,7 +93,7 @@ def learner_detail(request, pk):
 def learner_withdraw(request, pk):
     declaration = get_object_or_404(Declaration, pk=pk, user=request.user)
     try:
-        services.withdraw_claim(declaration=declaration, request=request)
+        services.withdraw_claim(declaration=declaration)
         messages.success(request, "申报已撤回。")
     except UserError as exc:
         messages.error(request, exc.message)

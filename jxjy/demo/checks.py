@@ -21,10 +21,14 @@ def no_default_accounts(app_configs, databases=None, **kwargs):
         found = sorted(User.objects.filter(username__in=names, is_active=True).values_list("username", flat=True))
     except DatabaseError:
         return []  # not migrated yet: nothing to find
-    return [
-        Error(
-            f"Default or demo accounts are active: {', '.join(found)}.",
-            hint="Deactivate or delete them; give every administrator a personal account.",
-            id="jxjy.E005",
-        )
-    ] if found else []  # fmt: skip
+    return (
+        [
+            Error(
+                f"Default or demo accounts are active: {', '.join(found)}.",
+                hint="Deactivate or delete them; give every administrator a personal account.",
+                id="jxjy.E005",
+            )
+        ]
+        if found
+        else []
+    )

@@ -54,12 +54,20 @@ FEES = {
 
 # Until the back office (a later issue) has its own roles, finance and content staff work in the admin.
 DEMO_PERMISSIONS = {
-    "finance": [("orders", "order", "view"), ("payments", "payment", "view"), ("payments", "payment", "change"),
-                ("payments", "paymentnotification", "view"), ("payments", "refund", "view"),
-                ("learning", "enrollment", "view")],
-    "content": [("catalog", model, action) for model in ("trainingyear", "course", "trainingclass")
-                for action in ("view", "add", "change")],
-}  # fmt: skip
+    "finance": [
+        ("orders", "order", "view"),
+        ("payments", "payment", "view"),
+        ("payments", "payment", "change"),
+        ("payments", "paymentnotification", "view"),
+        ("payments", "refund", "view"),
+        ("learning", "enrollment", "view"),
+    ],
+    "content": [
+        ("catalog", model, action)
+        for model in ("trainingyear", "course", "trainingclass")
+        for action in ("view", "add", "change")
+    ],
+}
 
 
 def grant_demo_permissions():
@@ -80,10 +88,18 @@ def load_coursewares():
             chapter = Chapter.objects.create(course=course, title=chapter_title, order=chapter_no)
             plan.append((number, course, chapter, f"{chapter_no}.1 {chapter_title[4:]}", seconds))
         Question.objects.bulk_create(
-            Question(course=course, kind=kind, text=text, options=options, answer=answer, explanation=explanation,
-                     knowledge_point=point, difficulty=difficulty)
+            Question(
+                course=course,
+                kind=kind,
+                text=text,
+                options=options,
+                answer=answer,
+                explanation=explanation,
+                knowledge_point=point,
+                difficulty=difficulty,
+            )
             for kind, text, options, answer, explanation, point, difficulty in QUESTIONS[course.title]
-        )  # fmt: skip
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
 
@@ -132,9 +148,15 @@ def load_demo_completed_class():
     orders.transition(order, OrderStatus.PAID, reason="demo data")
     Enrollment.objects.filter(user=user, training_class=training_class).update(status=EnrollmentStatus.LEARNING)
     for category in Category.values:
-        post_entry(user=user, year=training_class.year_id, category=category,
-                   hours=getattr(training_class, f"{category}_hours"), source=CreditSource.ONLINE,
-                   source_id=f"demo:{user.pk}:{category}", note="演示数据")  # fmt: skip
+        post_entry(
+            user=user,
+            year=training_class.year_id,
+            category=category,
+            hours=getattr(training_class, f"{category}_hours"),
+            source=CreditSource.ONLINE,
+            source_id=f"demo:{user.pk}:{category}",
+            note="演示数据",
+        )
 
 
 def load_catalog():
@@ -176,11 +198,18 @@ def load_facetoface():
     for city, title, venue, days, capacity in FACETOFACE:
         start = timezone.localdate() + timedelta(days=days)
         FaceToFaceClass.objects.create(
-            year=training_year, city_id=city, title=title, venue=venue, start_date=start,
-            end_date=start + timedelta(days=1), capacity=capacity, public_hours=training_year.public_hours,
-            professional_hours=training_year.professional_hours, elective_hours=training_year.elective_hours,
+            year=training_year,
+            city_id=city,
+            title=title,
+            venue=venue,
+            start_date=start,
+            end_date=start + timedelta(days=1),
+            capacity=capacity,
+            public_hours=training_year.public_hours,
+            professional_hours=training_year.professional_hours,
+            elective_hours=training_year.elective_hours,
             contact="025-83270000" if city == "320100" else "",
-        )  # fmt: skip
+        )
 
 
 def demo_id(first17: str) -> str:

@@ -17,6 +17,7 @@ from jxjy.catalog.models import Question, QuestionKind
 from jxjy.credits import standing
 from jxjy.learning.models import CourseSelection, Enrollment, EnrollmentStatus
 from jxjy.learning.services import complete_enrollment
+from jxjy.lib.errors import UserError
 from jxjy.lib.states import move
 
 from .models import AttemptStatus, ExamAnswer, ExamAttempt, Practice, WrongQuestion, WrongSource
@@ -35,13 +36,6 @@ def grace() -> timedelta:
 def is_closed(attempt, now=None) -> bool:
     """The attempt's time, grace included, is over: nothing more is taken, it is graded as it stands."""
     return (now or timezone.now()) > attempt.deadline + grace()
-
-
-class ExamError(Exception):
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def question_pool(enrollment):
@@ -71,7 +65,7 @@ def open_exam_of(user):
     return None
 
 
-class ExamInProgress(ExamError):
+class ExamInProgress(UserError):
     """Refused because the learner is sitting an exam; `attempt` is that exam, for a link back to it."""
 
     def __init__(self, attempt, message=None):
@@ -127,10 +121,10 @@ def start_practice(*, enrollment, size: int, wrong_book=False, show_answers=Fals
                 .values_list("question_id", flat=True)[:50]
             )
             if not ids:
-                raise ExamError("错题本是空的，暂无可练习的错题。")
+                raise UserError("错题本是空的，暂无可练习的错题。")
         else:
             if size not in practice_sizes(enrollment):
-                raise ExamError("请选择题量。")
+                raise UserError("请选择题量。")
             ids = list(practice_pool(enrollment).values_list("pk", flat=True))
             ids = random.sample(ids, size)  # noqa: S311 - practice, not a secret
         return Practice.objects.create(
@@ -160,7 +154,7 @@ def reveal_answer(*, practice, question_id: int, actor) -> Question:
     """显示答案 for one question of an unsubmitted practice: recorded on the practice, then the question (with
     its answer and 解析) is returned. Refused while the learner sits an exam."""
     if question_id not in practice.questions or Question.objects.filter(pk=question_id, exam_only=True).exists():
-        raise ExamError("题目不在本次练习中。", status=404)
+        raise UserError("题目不在本次练习中。", status=404)
     with transaction.atomic():
         _lock_learner(actor)
         refuse_during_exam(actor)
@@ -246,11 +240,11 @@ def open_attempt(enrollment):
     return attempt
 
 
-def start_attempt(*, enrollment, request=None) -> ExamAttempt:
+def start_attempt(*, enrollment) -> ExamAttempt:
     """进入: resume the open attempt, or start the next one if attempts remain and the class is at 100 %.
     One exam at a time per learner: another class's exam in progress refuses this one."""
     if reason := exam_gate(enrollment):
-        raise ExamError(reason, status=403)
+        raise UserError(reason, status=403)
     with transaction.atomic():
         _lock_learner(enrollment.user)  # one start at a time, and after any 显示答案 already under way
         Enrollment.objects.select_for_update().filter(pk=enrollment.pk).first()
@@ -261,10 +255,10 @@ def start_attempt(*, enrollment, request=None) -> ExamAttempt:
             raise ExamInProgress(other, "您还有另一个班级的考试没有交卷，请先完成那场考试。")
         used = ExamAttempt.objects.filter(enrollment=enrollment).count()
         if used >= enrollment.training_class.exam_max_attempts:
-            raise ExamError(f"考试次数已用完（共 {enrollment.training_class.exam_max_attempts} 次）。", status=403)
+            raise UserError(f"考试次数已用完（共 {enrollment.training_class.exam_max_attempts} 次）。", status=403)
         paper = _draw_paper(enrollment)
         if not paper:
-            raise ExamError("本班级暂无考试题目，请联系管理员。", status=409)
+            raise UserError("本班级暂无考试题目，请联系管理员。", status=409)
         now = timezone.now()
         attempt = ExamAttempt.objects.create(
             enrollment=enrollment,
@@ -274,7 +268,7 @@ def start_attempt(*, enrollment, request=None) -> ExamAttempt:
             started_at=now,
             deadline=now + timedelta(minutes=enrollment.training_class.exam_minutes),
         )
-        record(Event.EXAM_START, actor=enrollment.user, request=request, obj=attempt, number=attempt.number)
+        record(Event.EXAM_START, actor=enrollment.user, obj=attempt, number=attempt.number)
     return attempt
 
 
@@ -288,7 +282,7 @@ def to_original(entry, shown: str) -> str:
     for c in normalise(shown):
         index = ord(c) - ord("A")
         if index >= len(entry["o"]):
-            raise ExamError("答案无效。")
+            raise UserError("答案无效。")
         letters.append(chr(ord("A") + entry["o"][index]))
     return "".join(sorted(letters))
 
@@ -304,15 +298,15 @@ def save_answer(*, attempt, question_id: int, shown: str) -> None:
     answer is either saved before the grading reads the answers (and counts) or refused: never saved and lost."""
     entry = next((e for e in attempt.paper if e["q"] == question_id), None)
     if entry is None:
-        raise ExamError("题目不在本试卷中。", status=404)
+        raise UserError("题目不在本试卷中。", status=404)
     given = to_original(entry, shown)
     with transaction.atomic():
         current = ExamAttempt.objects.select_for_update().filter(pk=attempt.pk).values("status", "deadline").first()
         if current is None or current["status"] != AttemptStatus.STARTED:
-            raise ExamError("试卷已提交，不能再修改答案。", status=409)
+            raise UserError("试卷已提交，不能再修改答案。", status=409)
         now = timezone.now()
         if now > current["deadline"] + grace():
-            raise ExamError("考试时间已到，答案未保存。", status=409)
+            raise UserError("考试时间已到，答案未保存。", status=409)
         # The lock above serialises this attempt's writes: update, or create the first time.
         if not ExamAnswer.objects.filter(attempt=attempt, question_id=question_id).update(given=given, saved_at=now):
             ExamAnswer.objects.create(attempt=attempt, question_id=question_id, given=given)

@@ -14,20 +14,13 @@ from jxjy.catalog.models import Question
 from jxjy.learning.services import class_progress
 from jxjy.learning.views import class_context, learner_enrollment
 from jxjy.lib import numbers
+from jxjy.lib.errors import UserError
 
 from . import services
 from .models import AttemptStatus, ExamAttempt, Practice
-from .services import ExamError, ExamInProgress
+from .services import ExamInProgress
 
 LETTER = re.compile(r"[A-Za-z]")
-
-
-class BadInput(ValueError):
-    """A value from the request that is not what the page sends; `message` is for the learner."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def _question_id(data) -> int:
@@ -36,7 +29,7 @@ def _question_id(data) -> int:
     try:
         return numbers.int_field(data, "question", Question._meta.pk, low=1)
     except ValueError:
-        raise BadInput("题目编号无效。") from None
+        raise UserError("题目编号无效。") from None
 
 
 def _practice_size(data) -> int:
@@ -44,14 +37,14 @@ def _practice_size(data) -> int:
     try:
         return numbers.parse_int(numbers.one(data, "size"), 1, max(services.PRACTICE_SIZES))
     except ValueError:
-        raise BadInput("请选择题量。") from None
+        raise UserError("请选择题量。") from None
 
 
 def _letters(data, name) -> str:
     """The option letters ticked for one question: each value a single letter, at most one per letter."""
     values = data.getlist(name)
     if len(values) > 26 or not all(LETTER.fullmatch(value) for value in values):
-        raise BadInput("答案无效。")
+        raise UserError("答案无效。")
     return "".join(values)
 
 
@@ -96,7 +89,7 @@ def practice_home(request, enrollment_id):
         wrong_book = request.POST.get("wrong_book") == "1"
         try:
             size = 0 if wrong_book else _practice_size(request.POST)
-        except BadInput as exc:
+        except UserError as exc:
             messages.error(request, exc.message)
             return _practice_home(request, enrollment, status=400)
         try:
@@ -107,7 +100,7 @@ def practice_home(request, enrollment_id):
                 show_answers=request.POST.get("show_answers") == "1",
                 actor=request.user,
             )
-        except ExamError as exc:
+        except UserError as exc:
             messages.error(request, exc.message)
             return redirect("exams:practice", enrollment_id=enrollment.pk)
         return redirect("exams:practice_detail", enrollment_id=enrollment.pk, practice_id=practice.pk)
@@ -142,10 +135,17 @@ def practice_detail(request, enrollment_id, practice_id):
         return _closed(request, enrollment, exc)
     given, submitted, revealed = practice.answers, practice.submitted_at is not None, set(practice.revealed)
     rows = [
-        _row(number, q, list(zip(q.letters, q.options, strict=True)), given.get(str(q.pk), ""), q.answer.upper(),
-             reveal=submitted, hint=not submitted and q.pk in revealed)
+        _row(
+            number,
+            q,
+            list(zip(q.letters, q.options, strict=True)),
+            given.get(str(q.pk), ""),
+            q.answer.upper(),
+            reveal=submitted,
+            hint=not submitted and q.pk in revealed,
+        )
         for number, q in enumerate(services.practice_questions(practice), 1)
-    ]  # fmt: skip
+    ]
     context = class_context(request, enrollment, "practice")
     context.update(practice=practice, rows=rows)
     return render(request, "exams/practice_paper.html", context)
@@ -170,14 +170,15 @@ def practice_reveal(request, enrollment_id, practice_id, question_id):
             exam = reverse("exams:attempt", args=[exc.attempt.enrollment_id, exc.attempt.pk])
             return JsonResponse({"error": exc.message, "exam": exam}, status=exc.status)
         return _closed(request, enrollment, exc)
-    except ExamError as exc:
+    except UserError as exc:
         if _wants_json(request):
             return JsonResponse({"error": exc.message}, status=exc.status)
         messages.error(request, exc.message)
         return redirect(page)
     if _wants_json(request):
-        return JsonResponse({"question": question.pk, "answer": question.answer.upper(),
-                             "explanation": question.explanation})  # fmt: skip
+        return JsonResponse(
+            {"question": question.pk, "answer": question.answer.upper(), "explanation": question.explanation}
+        )
     services.keep_practice_answers(practice=practice, answers=_answers_from(request.POST, practice.questions))
     return redirect(f"{page}#q-{practice.questions.index(question.pk) + 1}")
 
@@ -225,10 +226,10 @@ def exam_home(request, enrollment_id):
 def exam_enter(request, enrollment_id):
     enrollment = learner_enrollment(request, enrollment_id)
     try:
-        attempt = services.start_attempt(enrollment=enrollment, request=request)
+        attempt = services.start_attempt(enrollment=enrollment)
     except ExamInProgress as exc:
         return _closed(request, enrollment, exc, to="exams:exam")
-    except ExamError as exc:
+    except UserError as exc:
         messages.error(request, exc.message)
         return redirect("exams:exam", enrollment_id=enrollment.pk)
     return redirect("exams:attempt", enrollment_id=enrollment.pk, attempt_id=attempt.pk)
@@ -310,9 +311,7 @@ def attempt_answer(request, enrollment_id, attempt_id):
         question_id = _question_id(request.POST)
         shown = _letters(request.POST, "answer")
         services.save_answer(attempt=attempt, question_id=question_id, shown=shown)
-    except BadInput as exc:
-        return JsonResponse({"error": exc.message}, status=400)
-    except ExamError as exc:
+    except UserError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     return JsonResponse({"saved": True})
 
@@ -329,7 +328,7 @@ def attempt_save(request, enrollment_id, attempt_id):
             for question_id, shown in given.items():
                 if shown:
                     services.save_answer(attempt=attempt, question_id=question_id, shown=shown)
-        except (BadInput, ExamError) as exc:
+        except UserError as exc:
             messages.error(request, exc.message)
     if request.POST.get("action") == "submit" and attempt.status == AttemptStatus.STARTED:
         return redirect("exams:submit", enrollment_id=enrollment.pk, attempt_id=attempt.pk)

@@ -45,10 +45,6 @@ TOO_LATE_TO_CANCEL = "报名超过 3 天，不能取消，请联系所在地市�
 HAS_FACETOFACE = "您已报名本年度面授班，不能再报名网络班。"
 
 
-class FaceToFaceError(UserError):
-    """A 面授 refusal (UserError: a message for the learner or the office, and the HTTP status)."""
-
-
 def current_year() -> int:
     """当前年度: the training year of today's date (Asia/Shanghai)."""
     return timezone.localdate().year
@@ -85,16 +81,16 @@ def online_refusal(user, year: int, claim=None) -> str:
     return "您已报名本年度网络班，每个培训年度只能报一个班，不能再报名面授班。"
 
 
-def book(*, user, face_class, wait=False, request=None) -> FaceToFaceBooking:
+def book(*, user, face_class, wait=False) -> FaceToFaceBooking:
     """报名面授 (or, with `wait`, 候补报名 when the class is full). Refused with the reason when the year is held
     by an online class or another booking, the class is not this year's or has started, or it is full."""
     with transaction.atomic():
         face_class = FaceToFaceClass.objects.select_for_update().get(pk=face_class.pk)
         year = face_class.year_id
         if year != current_year():
-            raise FaceToFaceError("只能报名当前年度的面授班。")
+            raise UserError("只能报名当前年度的面授班。")
         if face_class.has_started():
-            raise FaceToFaceError("该面授班已开班，不能再报名。")
+            raise UserError("该面授班已开班，不能再报名。")
         mine = (
             FaceToFaceBooking.objects.filter(user=user, face_class__year_id=year, status__in=LIVE_STATUSES)
             .select_related("face_class")
@@ -102,15 +98,13 @@ def book(*, user, face_class, wait=False, request=None) -> FaceToFaceBooking:
         )
         if mine is not None:
             if mine.face_class_id == face_class.pk:
-                raise FaceToFaceError(f"您已{mine.get_status_display()}该面授班，无需重复报名。", status=409)
-            raise FaceToFaceError(
-                f"您已报名本年度面授班“{mine.face_class.title}”，每个培训年度只能报一个班。", status=409
-            )
+                raise UserError(f"您已{mine.get_status_display()}该面授班，无需重复报名。", status=409)
+            raise UserError(f"您已报名本年度面授班“{mine.face_class.title}”，每个培训年度只能报一个班。", status=409)
         if reason := online_refusal(user, year):
-            raise FaceToFaceError(reason, status=409)
+            raise UserError(reason, status=409)
         full = seats_taken(face_class) >= face_class.capacity
         if full and not wait:
-            raise FaceToFaceError(f"{FULL}，可以选择“候补报名”，有人取消时按候补先后自动转为报名。", status=409)
+            raise UserError(f"{FULL}，可以选择“候补报名”，有人取消时按候补先后自动转为报名。", status=409)
         now = timezone.now()
         booking = FaceToFaceBooking.objects.create(
             face_class=face_class,
@@ -123,13 +117,13 @@ def book(*, user, face_class, wait=False, request=None) -> FaceToFaceBooking:
             claim_year(user=user, year=year, source=YearClaimSource.FACE_TO_FACE, source_id=booking.pk)
         except YearTaken:
             # An order placed a moment ago: the database kept the year for it.
-            raise FaceToFaceError(online_refusal(user, year) or YearTaken(year).message, status=409) from None
+            raise UserError(online_refusal(user, year) or YearTaken(year).message, status=409) from None
         user.lock_city()  # the booking is on a city office's list now
-        record(Event.FACETOFACE_BOOK, actor=user, request=request, obj=booking, status=booking.status)
+        record(Event.FACETOFACE_BOOK, actor=user, obj=booking, status=booking.status)
     return booking
 
 
-def cancel(*, booking, user, request=None, reason="学员取消") -> FaceToFaceBooking:
+def cancel(*, booking, user, reason="学员取消") -> FaceToFaceBooking:
     """取消报名 (or 取消候补): within 3 days of getting the seat and before the class starts; frees the seat (the
     first waiting learner gets it) and gives the year back. Quiet when already cancelled."""
     with transaction.atomic():
@@ -139,27 +133,27 @@ def cancel(*, booking, user, request=None, reason="学员取消") -> FaceToFaceB
         if booking.status == BookingStatus.CANCELLED:
             return booking
         if booking.status in (BookingStatus.ATTENDED, BookingStatus.ABSENT):
-            raise FaceToFaceError(f"该报名已登记为{booking.get_status_display()}，不能取消。", status=409)
+            raise UserError(f"该报名已登记为{booking.get_status_display()}，不能取消。", status=409)
         if booking.status == BookingStatus.BOOKED:
             if timezone.now() >= booking.booked_at + CANCEL_WINDOW:
-                raise FaceToFaceError(TOO_LATE_TO_CANCEL, status=409)
+                raise UserError(TOO_LATE_TO_CANCEL, status=409)
             if face_class.has_started():
-                raise FaceToFaceError("面授班已开班，不能取消报名，请联系所在地市工考办。", status=409)
+                raise UserError("面授班已开班，不能取消报名，请联系所在地市工考办。", status=409)
         before = booking.status
-        _cancel(booking, reason=reason, actor=user, request=request)
+        _cancel(booking, reason=reason, actor=user)
         if before == BookingStatus.BOOKED:
             promote_waiting(face_class)
     return booking
 
 
-def _cancel(booking, *, reason, actor=None, request=None):
+def _cancel(booking, *, reason, actor=None):
     before = booking.status
     booking.status, booking.cancelled_at, booking.cancel_reason = BookingStatus.CANCELLED, timezone.now(), reason
     booking.save(update_fields=["status", "cancelled_at", "cancel_reason"])
     release_year(
         user=booking.user, year=booking.face_class.year_id, source=YearClaimSource.FACE_TO_FACE, source_id=booking.pk
     )
-    record(Event.FACETOFACE_CANCEL, actor=actor, request=request, obj=booking, before=before, reason=reason)
+    record(Event.FACETOFACE_CANCEL, actor=actor, obj=booking, before=before, reason=reason)
 
 
 def promote_waiting(face_class) -> list[FaceToFaceBooking]:
@@ -221,24 +215,30 @@ def lapse_waiting(today=None) -> int:
 
 # --- The city office: classes and attendance ---------------------------------------------------------------
 
-HOUR_FIELDS = {Category.PUBLIC: "public_hours", Category.PROFESSIONAL: "professional_hours",
-               Category.ELECTIVE: "elective_hours"}  # fmt: skip
+HOUR_FIELDS = {
+    Category.PUBLIC: "public_hours",
+    Category.PROFESSIONAL: "professional_hours",
+    Category.ELECTIVE: "elective_hours",
+}
 
 
 def hours_beyond_rule(year, hours: dict) -> dict:
     """{field: the year's requirement} for each category in which `hours` ({field: hours}) exceed what the training
     year requires of a learner. A 面授班 stands in for the year's online class (a learner has one or the other), so
     it never needs to post more than the year requires in any category: that is its bound."""
-    return {name: getattr(year, name) for name in HOUR_FIELDS.values()
-            if hours.get(name) is not None and hours[name] > getattr(year, name)}  # fmt: skip
+    return {
+        name: getattr(year, name)
+        for name in HOUR_FIELDS.values()
+        if hours.get(name) is not None and hours[name] > getattr(year, name)
+    }
 
 
-def save_class(*, face_class, actor, request=None) -> FaceToFaceClass:
+def save_class(*, face_class, actor) -> FaceToFaceClass:
     """Create or edit a 面授班 (the form has validated it). Editing locks the class: the capacity may not drop
     below the seats taken, and seats it adds go to the waiting list. Its hours are bounded by the year's rule."""
     over = hours_beyond_rule(face_class.year, {name: getattr(face_class, name) for name in HOUR_FIELDS.values()})
     if over:
-        raise FaceToFaceError(f"面授班的学时不能超过{face_class.year}的要求，请修改后再保存。")
+        raise UserError(f"面授班的学时不能超过{face_class.year}的要求，请修改后再保存。")
     with transaction.atomic():
         created = face_class.pk is None
         if created:
@@ -248,13 +248,12 @@ def save_class(*, face_class, actor, request=None) -> FaceToFaceClass:
             FaceToFaceClass.objects.select_for_update().filter(pk=face_class.pk).first()
             taken = seats_taken(face_class)
             if face_class.capacity < taken:
-                raise FaceToFaceError(f"人数上限不能少于已报名人数（{taken} 人）。")
+                raise UserError(f"人数上限不能少于已报名人数（{taken} 人）。")
             face_class.save()
             promote_waiting(face_class)
         record(
             Event.FACETOFACE_CLASS_SAVE,
             actor=actor,
-            request=request,
             obj=face_class,
             created=created,
             title=face_class.title,
@@ -267,7 +266,7 @@ def _credit_id(booking, category) -> str:
     return f"facetoface:{booking.pk}:{category}:{booking.reversals}"
 
 
-def mark_attendance(*, booking, attended: bool, actor, request=None) -> FaceToFaceBooking:
+def mark_attendance(*, booking, attended: bool, actor) -> FaceToFaceBooking:
     """登记考勤: 已参训 posts the class's hours (one ledger entry per category); 缺勤 after 已参训 reverses them
     with new negative entries. Quiet when already in that state."""
     target = BookingStatus.ATTENDED if attended else BookingStatus.ABSENT
@@ -285,7 +284,7 @@ def mark_attendance(*, booking, attended: bool, actor, request=None) -> FaceToFa
             return booking
         face_class = booking.face_class
         if not face_class.has_started():  # raised inside the transaction: the move and its record are undone
-            raise FaceToFaceError("面授班尚未开班，开班后才能登记考勤。", status=409)
+            raise UserError("面授班尚未开班，开班后才能登记考勤。", status=409)
         if target == BookingStatus.ATTENDED:
             rule = face_class.year  # never more than the year requires, even if its rule was lowered since
             for category, hours in face_class.hours_by_category().items():

@@ -83,9 +83,7 @@ def book(request, class_id):
         return redirect("facetoface:home")
     if request.method == "POST":
         try:
-            booking = services.book(
-                user=request.user, face_class=face_class, wait=request.POST.get("wait") == "1", request=request
-            )
+            booking = services.book(user=request.user, face_class=face_class, wait=request.POST.get("wait") == "1")
         except UserError as exc:
             messages.error(request, exc.message)
             return redirect("facetoface:home")
@@ -112,7 +110,7 @@ def cancel(request, booking_id):
     if request.method == "POST":
         waiting = booking.status == BookingStatus.WAITING
         try:
-            services.cancel(booking=booking, user=request.user, request=request)
+            services.cancel(booking=booking, user=request.user)
         except UserError as exc:
             messages.error(request, exc.message)
         else:

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from jxjy.lib.errors import UserError
 from jxjy.lib.intervals import add_interval, covered
 from jxjy.lib.numbers import field_range
 from jxjy.lib.throttled_logging import ThrottledLogger
@@ -33,7 +34,6 @@ from jxjy.lib.throttled_logging import ThrottledLogger
 from . import playstate, services
 from .models import Checkpoint, CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus, PlaybackSession
 from .playstate import PlayState
-from .services import LearningError
 from .signals import checkpoint_answered_wrong
 
 # A heartbeat that asks for what it cannot earn is logged: at most one line per learner and kind a minute across
@@ -44,8 +44,9 @@ anomalies = ThrottledLogger(logging.getLogger(__name__), interval=60)
 def log_anomaly(kind: str, *, user_id: int, session_id: str, **numbers) -> None:
     """One line for a heartbeat replayed, from a superseded playback, or ahead of the clock."""
     details = " ".join(f"{key}={value}" for key, value in numbers.items())
-    anomalies.warning(f"{kind}:{user_id}", "heartbeat anomaly %s user=%s session=%s %s", kind, user_id,
-                      session_id[:8], details)  # fmt: skip
+    anomalies.warning(
+        f"{kind}:{user_id}", "heartbeat anomaly %s user=%s session=%s %s", kind, user_id, session_id[:8], details
+    )
 
 
 # The heartbeat's numbers: seq fits the session row's column; a position is inside the video, give or take a
@@ -80,9 +81,9 @@ def _checkpoints_for(progress, courseware):
 def start_playback(*, user, enrollment: Enrollment, courseware) -> dict:
     """播放: open a playback session for a courseware of a selected course; supersede any other."""
     if enrollment.user_id != user.pk or enrollment.status == EnrollmentStatus.REFUNDED:
-        raise LearningError("班级不存在。", status=404)
+        raise UserError("班级不存在。", status=404)
     if not CourseSelection.objects.filter(enrollment=enrollment, course_id=courseware.chapter.course_id).exists():
-        raise LearningError("请先在“在线选课”中选中这门课程。", status=403)
+        raise UserError("请先在“在线选课”中选中这门课程。", status=403)
     now = timezone.now()
     with transaction.atomic():
         # Serialise this learner's starts (two devices at once): each supersedes the one before, in
@@ -209,8 +210,15 @@ def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: b
     claimed, wall = min(position, state.duration) - start, now - last_at
     if claimed > wall + settings.HEARTBEAT_LATE_TOLERANCE and claimed > credited + 0.5:
         # The position ran ahead of the clock (a faster rate, a script, a jump past what was watched).
-        log_anomaly("ahead_of_clock", user_id=user_id, session_id=session_id, seq=seq, claimed=round(claimed, 1),
-                    wall=round(wall, 1), credited=round(credited, 1))  # fmt: skip
+        log_anomaly(
+            "ahead_of_clock",
+            user_id=user_id,
+            session_id=session_id,
+            seq=seq,
+            claimed=round(claimed, 1),
+            wall=round(wall, 1),
+            credited=round(credited, 1),
+        )
     if (state.finished and not was_finished) or (credited and first_credit) or not playing:
         playstate.write_now(user_id, written, state)  # the moments that matter are written at once
     gates = state.gates
@@ -236,7 +244,7 @@ def answer_checkpoint(*, user, checkpoint_id: int, answer: str) -> dict:
             .first()
         )
         if checkpoint is None:
-            raise LearningError("题目不存在。", status=404)
+            raise UserError("题目不存在。", status=404)
         if checkpoint.answered_at is None and checkpoint.question.is_correct(answer):
             checkpoint.answered_at = timezone.now()
             checkpoint.save(update_fields=["answered_at"])

@@ -394,20 +394,41 @@ def persist(states: list[PlayState]) -> None:
     progress = {s.progress: s for s in sorted(states, key=lambda s: s.version)}  # the newest state of each
     sessions = {s.session: s for s in sorted(states, key=lambda s: s.seq)}
     progress_rows = [
-        {"pk": pid, "version": s.version, "intervals": s.intervals, "credited": s.credited, "position": s.position,
-         "watched": sum(b - a for a, b in s.intervals), "updated_at": now}
+        {
+            "pk": pid,
+            "version": s.version,
+            "intervals": s.intervals,
+            "credited": s.credited,
+            "position": s.position,
+            "watched": sum(b - a for a, b in s.intervals),
+            "updated_at": now,
+        }
         for pid, s in sorted(progress.items())
-    ]  # fmt: skip
+    ]
     session_rows = [
-        {"pk": uuid.UUID(sid), "last_seq": s.seq, "last_position": s.last_position, "budget": s.budget,
-         "last_beat_at": moment(s.beat_at), "playing": s.playing}
+        {
+            "pk": uuid.UUID(sid),
+            "last_seq": s.seq,
+            "last_position": s.last_position,
+            "budget": s.budget,
+            "last_beat_at": moment(s.beat_at),
+            "playing": s.playing,
+        }
         for sid, s in sorted(sessions.items())
-    ]  # fmt: skip
+    ]
     with transaction.atomic():
-        _update_many(CoursewareProgress, ["version", "intervals", "credited", "watched", "position", "updated_at"],
-                     "version", progress_rows)  # fmt: skip
-        _update_many(PlaybackSession, ["last_seq", "last_position", "budget", "last_beat_at", "playing"],
-                     "last_seq", session_rows)  # fmt: skip
+        _update_many(
+            CoursewareProgress,
+            ["version", "intervals", "credited", "watched", "position", "updated_at"],
+            "version",
+            progress_rows,
+        )
+        _update_many(
+            PlaybackSession,
+            ["last_seq", "last_position", "budget", "last_beat_at", "playing"],
+            "last_seq",
+            session_rows,
+        )
         for pid, state in progress.items():
             if state.finished:
                 done = CoursewareProgress.objects.filter(pk=pid, finished_at__isnull=True)
@@ -438,8 +459,13 @@ def _write_one(state: PlayState | None) -> Exception | None:
 
 
 def _report(user_id: int, error: Exception) -> None:
-    held_log.warning(f"held:{user_id}", "playback state set aside user=%s: %s: %s (kept in the store, retried by "
-                     "every flush)", user_id, type(error).__name__, str(error)[:200])  # fmt: skip
+    held_log.warning(
+        f"held:{user_id}",
+        "playback state set aside user=%s: %s: %s (kept in the store, retried by every flush)",
+        user_id,
+        type(error).__name__,
+        str(error)[:200],
+    )
 
 
 def _write(entries: list, *, retry: bool = False) -> int:
@@ -503,8 +529,12 @@ def write_now(user_id: int, raw: str, state: PlayState) -> None:
     try:
         _write([(user_id, raw, state)])
     except DATABASE_UNAVAILABLE as exc:
-        held_log.warning("unavailable", "playback state left for the flush: database unavailable: %s: %s",
-                         type(exc).__name__, str(exc)[:200])  # fmt: skip
+        held_log.warning(
+            "unavailable",
+            "playback state left for the flush: database unavailable: %s: %s",
+            type(exc).__name__,
+            str(exc)[:200],
+        )
 
 
 def write_replaced(user_id: int, state: PlayState) -> None:

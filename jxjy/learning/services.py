@@ -15,6 +15,7 @@ from jxjy.catalog.models import Category, Courseware
 from jxjy.credits import standing
 from jxjy.credits.models import CreditSource
 from jxjy.credits.services import post_entry
+from jxjy.lib.errors import UserError
 from jxjy.lib.states import move
 
 from .models import CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus
@@ -113,13 +114,6 @@ def post_courseware_hours(progress) -> None:
 # --- 在线选课 ----------------------------------------------------------------------------------
 
 
-class LearningError(Exception):
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
 def class_courses(enrollment):
     """(course, selected) for every course the class offers; 公共课 are always selected (assigned)."""
     rank = {value: i for i, value in enumerate(Category.values)}
@@ -151,7 +145,7 @@ def select_courses(*, enrollment, course_ids, actor):
         )
         if studied:
             titles = "、".join(offered[pk].title for pk in studied if pk in offered)
-            raise LearningError(f"已开始学习的课程不能退选：{titles}")
+            raise UserError(f"已开始学习的课程不能退选：{titles}")
         CourseSelection.objects.filter(enrollment=enrollment, course_id__in=dropped).delete()
         CourseSelection.objects.bulk_create(
             [CourseSelection(enrollment=enrollment, course_id=pk) for pk in wanted - current], ignore_conflicts=True
@@ -208,8 +202,18 @@ def course_rows(enrollment):
     rows = {}
     for courseware in coursewares:
         course = courseware.chapter.course
-        row = rows.setdefault(course.pk, {"course": course, "duration": 0.0, "watched": 0.0, "done": 0, "count": 0,
-                                          "first": courseware, "resume": None})  # fmt: skip
+        row = rows.setdefault(
+            course.pk,
+            {
+                "course": course,
+                "duration": 0.0,
+                "watched": 0.0,
+                "done": 0,
+                "count": 0,
+                "first": courseware,
+                "resume": None,
+            },
+        )
         p = progress.get(courseware.pk)
         row["duration"] += courseware.duration
         row["count"] += 1

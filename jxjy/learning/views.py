@@ -10,10 +10,10 @@ from ranged_response import RangedFileResponse
 from jxjy.accounts.decorators import learner_required
 from jxjy.catalog.models import Course, Courseware
 from jxjy.lib import numbers
+from jxjy.lib.errors import UserError
 
 from . import heartbeat, playstate, services
 from .models import CourseSelection, CoursewareProgress, Enrollment
-from .services import LearningError
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def playback_start(request, enrollment_id, courseware_id):
     courseware = get_object_or_404(Courseware.objects.select_related("chapter"), pk=courseware_id)
     try:
         data = heartbeat.start_playback(user=request.user, enrollment=enrollment, courseware=courseware)
-    except LearningError as exc:
+    except UserError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     return JsonResponse(data)
 
@@ -80,7 +80,7 @@ def checkpoint_answer(request, checkpoint_id):
         return JsonResponse({"error": "请从选项中选择答案。"}, status=400)
     try:
         reply = heartbeat.answer_checkpoint(user=request.user, checkpoint_id=checkpoint_id, answer=answer)
-    except LearningError as exc:
+    except UserError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     return JsonResponse(reply)
 
@@ -151,7 +151,7 @@ def class_select(request, enrollment_id):
             services.select_courses(enrollment=enrollment, course_ids=ids, actor=request.user)
         except ValueError:
             messages.error(request, "选课参数无效。")
-        except LearningError as exc:
+        except UserError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, "选课已保存。")
@@ -169,8 +169,11 @@ def class_courses(request, enrollment_id):
     rows = services.course_rows(enrollment)
     done = request.GET.get("tab") == "done"
     context = class_context(request, enrollment, "courses")
-    context.update(done=done, rows=[r for r in rows if r["finished"] == done], counts=(
-        sum(not r["finished"] for r in rows), sum(r["finished"] for r in rows)))  # fmt: skip
+    context.update(
+        done=done,
+        rows=[r for r in rows if r["finished"] == done],
+        counts=(sum(not r["finished"] for r in rows), sum(r["finished"] for r in rows)),
+    )
     return render(request, "learning/class_courses.html", context)
 
 

@@ -13,3 +13,8 @@ class UserError(Exception):
 
     def __str__(self):
         return self.message
+
+
+def show_on(form, error: UserError) -> None:
+    """Put `error` next to its field of `form` — or above the form when it names no field the form has."""
+    form.add_error(error.field if error.field in form.fields else None, error.message)

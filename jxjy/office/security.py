@@ -93,11 +93,11 @@ def verify_code(request, device, code: str, *, enrol=False) -> bool:
     return ok
 
 
-def reset_devices(*, user, actor, request) -> int:
+def reset_devices(*, user, actor) -> int:
     """省级管理员: remove a staff member's second factor; they enrol again at their next sign-in."""
     with transaction.atomic():
         deleted, _ = TOTPDevice.objects.filter(user=user).delete()
-        record(Event.OTP_RESET, actor=actor, request=request, obj=user, devices=deleted)
+        record(Event.OTP_RESET, actor=actor, obj=user, devices=deleted)
     return deleted
 
 

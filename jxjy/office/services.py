@@ -10,7 +10,7 @@ from jxjy.audit.services import record
 STAFF_FIELDS = ("name", "role", "city", "is_active")
 
 
-def save_staff(*, member: User, changes: dict, actor: User, request=None) -> dict:
+def save_staff(*, member: User, changes: dict, actor: User) -> dict:
     """Save a staff account's name, role, city and 允许登录. A change of role, city or 允许登录 ends the account's
     sessions: it signs in again with its new rights. Returns {field: [old, new]} of what changed."""
     with transaction.atomic():
@@ -26,15 +26,15 @@ def save_staff(*, member: User, changes: dict, actor: User, request=None) -> dic
         member.save(update_fields=list(changed))
         if set(changed) - {"name"}:
             member.end_sessions()
-        record(Event.STAFF_SAVE, actor=actor, request=request, obj=member, changes=changed)
+        record(Event.STAFF_SAVE, actor=actor, obj=member, changes=changed)
     return changed
 
 
-def end_sessions(*, user: User, actor: User, request=None) -> None:
+def end_sessions(*, user: User, actor: User) -> None:
     """强制下线: every session of `user` is refused at its next request."""
     with transaction.atomic():
         user.end_sessions()
-        record(Event.SESSIONS_END, actor=actor, request=request, obj=user)
+        record(Event.SESSIONS_END, actor=actor, obj=user)
 
 
 def _plain(value):

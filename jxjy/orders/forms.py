@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from jxjy.lib import sheets
+from jxjy.lib.errors import UserError
 from jxjy.lib.sheets import SheetLimits
 from jxjy.lib.uscc import InvalidCreditCode, normalize_credit_code
 
@@ -208,7 +209,7 @@ class RosterForm(forms.Form):
         except sheets.NotAWorkbook:
             self.add_error("roster_file", "Excel 文件无法读取，请检查后重新上传。")
             return []
-        except sheets.SheetRefused as exc:
+        except UserError as exc:
             self.add_error("roster_file", exc.message)
             return []
         rows = []

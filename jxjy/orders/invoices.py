@@ -51,7 +51,7 @@ def can_request(order, now=None) -> str:
     return ""
 
 
-def request_invoice(*, order, invoice: dict, actor, request=None) -> InvoiceRequest:
+def request_invoice(*, order, invoice: dict, actor) -> InvoiceRequest:
     """申请开票 on a paid order: the 抬头, tax number and delivery are written to the order (as checkout does) and a
     待开票 request is opened for finance. A 单位统一报名 order is invoiced to its unit only."""
     with transaction.atomic():
@@ -77,7 +77,6 @@ def request_invoice(*, order, invoice: dict, actor, request=None) -> InvoiceRequ
         record(
             Event.INVOICE_REQUEST,
             actor=actor,
-            request=request,
             obj=order,
             number=order.number,
             title_type=order.invoice_type,

@@ -119,7 +119,7 @@ def invitation_deadline(rows, now):
 
 
 @transaction.atomic
-def invite_unit_staff(*, contact, year: int, rows: list[RosterRow], invoice: dict, request=None) -> Order:
+def invite_unit_staff(*, contact, year: int, rows: list[RosterRow], invoice: dict) -> Order:
     """单位统一报名缴费, step 1: the contact person's list becomes the unit's order, 待学员确认, with a 待确认
     invitation (and an SMS notice) for each listed learner. Nothing of anybody's is held: each learner's year is
     taken only when they confirm on their own account (orders.services.confirm_invitation); the unit then submits
@@ -148,9 +148,7 @@ def invite_unit_staff(*, contact, year: int, rows: list[RosterRow], invoice: dic
         UnitInvitation(order=order, learner=row.learner, training_class=row.training_class, created_at=now)
         for row in rows
     )
-    record(
-        Event.UNIT_INVITE, actor=contact, request=request, obj=order, number=order.number, learners=len(rows), year=year
-    )
+    record(Event.UNIT_INVITE, actor=contact, obj=order, number=order.number, learners=len(rows), year=year)
     learner_ids = [row.learner.pk for row in rows]
     transaction.on_commit(lambda: tasks.notify_invited_learners.delay(learner_ids, year))
     return order

@@ -1,9 +1,10 @@
 from django.contrib import admin, messages
 
 from jxjy.lib.admin import ReadOnlyAdminMixin
+from jxjy.lib.errors import UserError
 
 from .models import Payment, PaymentFlag, PaymentNotification, Refund
-from .services import PaymentError, accept_late_payment, refund_payment
+from .services import accept_late_payment, refund_payment
 
 
 @admin.register(Payment)
@@ -20,7 +21,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for payment in queryset:
             try:
                 refund_payment(payment=payment, actor=request.user, reason="财务退款")
-            except PaymentError as exc:
+            except UserError as exc:
                 messages.error(request, f"{payment.number}：{exc.message}")
             else:
                 messages.success(request, f"{payment.number}：已退款 ¥{payment.amount}")
@@ -30,7 +31,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for payment in queryset.filter(flag=PaymentFlag.LATE):
             try:
                 order = accept_late_payment(payment=payment, actor=request.user)
-            except PaymentError as exc:
+            except UserError as exc:
                 messages.error(request, f"{payment.number}：{exc.message}")
             else:
                 messages.success(request, f"订单 {order.number} 已重新开通。")

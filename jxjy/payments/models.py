@@ -99,8 +99,9 @@ class PaymentNotification(models.Model):
     # What the verified notification says (out_trade_no, trade_no, amount, status): the queued processing works
     # from this, never by verifying again (a WeChat signature is only accepted for 5 minutes).
     trade = models.JSONField("通知内容", default=dict, blank=True)
-    outcome = models.CharField("处理结果", max_length=16, choices=NotificationOutcome.choices,
-                               default=NotificationOutcome.RECEIVED)  # fmt: skip
+    outcome = models.CharField(
+        "处理结果", max_length=16, choices=NotificationOutcome.choices, default=NotificationOutcome.RECEIVED
+    )
     error = models.CharField("原因", max_length=200, blank=True)
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
 

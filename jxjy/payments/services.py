@@ -37,10 +37,6 @@ from .providers.base import GatewayError, GatewayTrade, StartResult, Verificatio
 logger = logging.getLogger(__name__)
 
 
-class PaymentError(UserError):
-    """A payment refusal (UserError: a message for the learner or finance)."""
-
-
 def _absolute(request, path):
     base = settings.PUBLIC_BASE_URL
     return base.rstrip("/") + path if base else request.build_absolute_uri(path)
@@ -54,11 +50,11 @@ def start_payment(*, order: Order, provider_name: str, request) -> tuple[Payment
     second tab gets the same out_trade_no, never a second charge), else create one."""
     provider = get_provider(provider_name)
     if not provider.is_configured():
-        raise PaymentError("该支付方式暂不可用，请选择其他方式。")
+        raise UserError("该支付方式暂不可用，请选择其他方式。")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if not order.is_payable():
-            raise PaymentError("订单已不能支付（已支付、已取消或已超过支付时限）。")
+            raise UserError("订单已不能支付（已支付、已取消或已超过支付时限）。")
         payment = (
             order.payments.filter(provider=provider.name, status__in=[PaymentStatus.CREATED, PaymentStatus.PENDING])
             .order_by("-created_at")
@@ -77,7 +73,7 @@ def start_payment(*, order: Order, provider_name: str, request) -> tuple[Payment
         )
     except GatewayError:
         logger.exception("payment start failed")
-        raise PaymentError("支付平台暂时无法连接，请稍后再试。") from None
+        raise UserError("支付平台暂时无法连接，请稍后再试。") from None
     with suppress(IllegalMove):  # the gateway has already reported on it (paid, failed): it stays as it is
         move(payment, PaymentStatus.PENDING, event=Event.PAYMENT_TRANSITION, actor=order.user)
     if result.qr_code_text:
@@ -93,18 +89,9 @@ IN_FLIGHT = "您的支付请求正在处理，请勿重复提交。"
 DIFFERENT_REQUEST = "这次支付请求与先前提交的不同（例如换了支付方式）。请返回订单页面，重新点击“继续支付”。"
 
 
-class IdempotencyConflict(Exception):
-    """The key cannot be used for this request: 409 (its first request is still running) or 422 (another body)."""
-
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def claim_idempotency_key(*, user, key: str, fingerprint: str, now=None) -> tuple[IdempotencyKey, bool]:
     """Take `key` for this request: (row, True) if the request should run now, (row, False) if it already ran
-    (row holds its response). Raises IdempotencyConflict for another body (422) or a first request still running
+    (row holds its response). Raises UserError for another body (422) or a first request still running
     (409). The key's row is committed before the request runs, so a concurrent duplicate finds it at once."""
     now = now or timezone.now()
     kept_since = now - timedelta(hours=settings.PAYMENT_IDEMPOTENCY_KEY_HOURS)
@@ -115,16 +102,16 @@ def claim_idempotency_key(*, user, key: str, fingerprint: str, now=None) -> tupl
     except IntegrityError:
         row = IdempotencyKey.objects.filter(user=user, key=key).first()
     if row is None:  # its first request failed and let go of it this instant
-        raise IdempotencyConflict(409, IN_FLIGHT)
+        raise UserError(IN_FLIGHT, status=409)
     if row.fingerprint != fingerprint:
-        raise IdempotencyConflict(422, DIFFERENT_REQUEST)
+        raise UserError(DIFFERENT_REQUEST, status=422)
     if row.response_status is not None:
         return row, False
     stale = now - timedelta(seconds=settings.PAYMENT_IDEMPOTENCY_STALE_SECONDS)
     taken = IdempotencyKey.objects.filter(pk=row.pk, response_status__isnull=True, locked_at__lt=stale)
     if taken.update(locked_at=now):  # its first request died without an answer: this one runs instead
         return row, True
-    raise IdempotencyConflict(409, IN_FLIGHT)
+    raise UserError(IN_FLIGHT, status=409)
 
 
 def save_idempotent_response(row: IdempotencyKey, *, status: int, location: str, message: str = "") -> None:
@@ -207,8 +194,14 @@ def handle_notification(*, provider_name: str, body: bytes, headers: dict, remot
     PaymentNotification.objects.filter(pk=note.pk).update(payment=payment)
     # Audited here, in the gateway's request (its address, the request id); what processing made of it (paid,
     # duplicate, flagged) is the notification's outcome and the order's and payment's own audit records.
-    record(Event.PAYMENT_NOTIFY, obj=payment, result="accepted", provider=provider.name, status=trade.status,
-           notification=note.pk)  # fmt: skip
+    record(
+        Event.PAYMENT_NOTIFY,
+        obj=payment,
+        result="accepted",
+        provider=provider.name,
+        status=trade.status,
+        notification=note.pk,
+    )
     return provider.reply(True), note.pk
 
 
@@ -219,9 +212,11 @@ def process_notification(note_id: int) -> str:
         return note.outcome
     data = note.trade
     trade = GatewayTrade(
-        out_trade_no=data["out_trade_no"], trade_no=data["trade_no"], amount=Decimal(data["amount"]),
+        out_trade_no=data["out_trade_no"],
+        trade_no=data["trade_no"],
+        amount=Decimal(data["amount"]),
         status=data["status"],
-    )  # fmt: skip
+    )
     outcome = apply_gateway_trade(payment=note.payment, trade=trade, source="notify")
     PaymentNotification.objects.filter(pk=note.pk).update(outcome=outcome)
     return outcome
@@ -247,8 +242,10 @@ def _refuse_unverified(provider, body, headers, remote_addr, reason):
     else:
         refusals.warning(
             f"{provider.name}:unverified-not-stored",
-            "payment notification from %s rejected and not stored (over the limit): %s", remote_addr, reason,
-        )  # fmt: skip
+            "payment notification from %s rejected and not stored (over the limit): %s",
+            remote_addr,
+            reason,
+        )
     return provider.reply(False, reason)
 
 
@@ -257,8 +254,14 @@ def _reject(provider, note, code, reason, payment=None):
     PaymentNotification.objects.filter(pk=note.pk).update(
         outcome=NotificationOutcome.REJECTED, error=reason[:200], payment=payment
     )
-    record(Event.PAYMENT_NOTIFY, obj=payment, result="rejected", provider=provider.name, notification=note.pk,
-           reason=reason)  # fmt: skip
+    record(
+        Event.PAYMENT_NOTIFY,
+        obj=payment,
+        result="rejected",
+        provider=provider.name,
+        notification=note.pk,
+        reason=reason,
+    )
     refusals.error(f"{provider.name}:{code}", "ALERT signed payment notification %s rejected: %s", note.pk, reason)
     return provider.reply(False, reason)
 
@@ -359,13 +362,13 @@ def refund_payment(*, payment: Payment, actor, reason: str) -> Refund:
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status == PaymentStatus.REFUNDED:
-            raise PaymentError("这笔支付已经退款，无需重复操作。")
+            raise UserError("这笔支付已经退款，无需重复操作。")
         if payment.status != PaymentStatus.SUCCEEDED:
-            raise PaymentError("只有支付成功的记录可以退款。")
+            raise UserError("只有支付成功的记录可以退款。")
         order = Order.objects.select_for_update().get(pk=payment.order_id)
         refunds_order = not payment.flag and order.status == OrderStatus.PAID
         if refunds_order and (refusal := orders.refund_refusal(order)):  # learning: a class with study
-            raise PaymentError(refusal)
+            raise UserError(refusal)
         refund = payment.refunds.filter(status=RefundStatus.REQUESTED).first()  # an earlier try, outcome unknown
         if refund is None:
             refund = Refund.objects.create(
@@ -398,7 +401,7 @@ def refund_payment(*, payment: Payment, actor, reason: str) -> Refund:
                 if refunds_order:
                     orders.transition(order, OrderStatus.REFUNDED, actor=actor, reason=reason)
     if failure:
-        raise PaymentError(failure)
+        raise UserError(failure)
     refund.refresh_from_db()
     return refund
 
@@ -408,11 +411,8 @@ def accept_late_payment(*, payment: Payment, actor) -> Order:
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.flag != PaymentFlag.LATE or payment.status != PaymentStatus.SUCCEEDED:
-            raise PaymentError("只有标记为“关闭后到账”的支付可以重新开通。")
-        try:
-            order = orders.transition(payment.order, OrderStatus.PAID, actor=actor, reason="late payment accepted")
-        except orders.IllegalTransition as exc:
-            raise PaymentError(exc.message) from None
+            raise UserError("只有标记为“关闭后到账”的支付可以重新开通。")
+        order = orders.transition(payment.order, OrderStatus.PAID, actor=actor, reason="late payment accepted")
         Payment.objects.filter(pk=payment.pk).update(flag=PaymentFlag.RESOLVED)
         record(Event.PAYMENT_FLAG, actor=actor, obj=payment, result="resolved", action="reopen")
     return order

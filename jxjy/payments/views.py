@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from jxjy.accounts.decorators import learner_required
 from jxjy.audit.services import client_ip
+from jxjy.lib.errors import UserError
 from jxjy.orders.models import Order
 
 from . import services, tasks
@@ -144,7 +145,7 @@ def pay(request, number):
         return _pay_refused(request, order, 400, "支付请求无效，请刷新页面后重新点击“立即支付”。")
     try:
         row, first = services.claim_idempotency_key(user=request.user, key=key, fingerprint=_fingerprint(request))
-    except services.IdempotencyConflict as exc:
+    except UserError as exc:
         return _pay_refused(request, order, exc.status, exc.message, key=key if exc.status == 409 else "")
     if not first:
         if row.response_message:
@@ -167,7 +168,7 @@ def _start_payment(request, order):
         payment, result = services.start_payment(
             order=order, provider_name=request.POST.get("provider", ""), request=request
         )
-    except services.PaymentError as exc:
+    except UserError as exc:
         message = exc.message
     except LookupError:
         message = "请选择支付方式。"

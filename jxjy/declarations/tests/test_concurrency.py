@@ -10,6 +10,7 @@ from conftest import staff_client
 from jxjy.accounts.tests.test_concurrency import run_parallel
 from jxjy.credits.models import CreditEntry
 from jxjy.declarations import services
+from jxjy.lib.errors import UserError
 
 from .test_declarations import filed
 
@@ -37,7 +38,7 @@ def approving_directly(reviewer, declaration, hours):
     def run():
         try:
             services.approve(declaration=declaration, hours=Decimal(hours), reviewer=reviewer)
-        except services.DeclarationError as exc:
+        except UserError as exc:
             return exc.message
         return "ok"
 

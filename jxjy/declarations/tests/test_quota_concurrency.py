@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from jxjy.accounts.tests.test_concurrency import run_parallel
 from jxjy.declarations import services
 from jxjy.declarations.models import Attachment
+from jxjy.lib.errors import UserError
 
 from .conftest import PDF, claim, pdf
 
@@ -31,7 +32,7 @@ def test_req_22_simultaneous_claims_stay_within_the_quota(alice, settings):
             upload = pdf(f"{number}.pdf", PDF + b"0" * (300 * 1024))
             try:
                 services.file_claim(user=alice, data=dict(data), uploads=[upload])
-            except services.DeclarationError as exc:
+            except UserError as exc:
                 return exc.status
             return "ok"
 

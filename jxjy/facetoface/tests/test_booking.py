@@ -14,6 +14,7 @@ from jxjy.audit.models import AuditRecord, Event
 from jxjy.catalog.models import YearClaim
 from jxjy.facetoface import services
 from jxjy.facetoface.models import BookingStatus, FaceToFaceBooking
+from jxjy.lib.errors import UserError
 from jxjy.orders import services as orders
 from jxjy.orders.models import OrderStatus
 
@@ -85,7 +86,7 @@ def test_booking_refused_with_an_unpaid_online_order(learner, alice, nanjing_cla
 
 def test_online_order_refused_after_a_booking(learner, alice, nanjing_class, online, year):
     book(learner, nanjing_class)
-    with pytest.raises(orders.OrderError) as refused:
+    with pytest.raises(UserError) as refused:
         orders.place_order(user=alice, class_ids=[online[(year, "L4")].pk], invoice=NO_INVOICE)
     assert refused.value.message.startswith(f"您已报名{year}年度面授班，不能再报名网络班。")
     # Through the checkout page too, and the 网络班报名 list says why.

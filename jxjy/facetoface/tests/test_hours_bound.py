@@ -13,6 +13,7 @@ from jxjy.catalog.models import TrainingYear
 from jxjy.credits.models import CreditEntry
 from jxjy.facetoface import services
 from jxjy.facetoface.models import FaceToFaceBooking, FaceToFaceClass
+from jxjy.lib.errors import UserError
 from jxjy.office.tests.test_facetoface import form_data, mark
 
 from .helpers import make_class
@@ -45,7 +46,7 @@ def test_the_service_refuses_too_many_hours_whatever_the_caller(nanjing_reviewer
                                  title="x", venue="y", start_date=timezone.localdate(), end_date=timezone.localdate(),
                                  capacity=10, public_hours=Decimal("40"), professional_hours=Decimal("0"),
                                  elective_hours=Decimal("0"))  # fmt: skip
-    with pytest.raises(services.FaceToFaceError, match="不能超过"):
+    with pytest.raises(UserError, match="不能超过"):
         services.save_class(face_class=face_class, actor=nanjing_reviewer)
     assert not FaceToFaceClass.objects.exists()
 

@@ -9,7 +9,8 @@ import zipfile
 import pytest
 
 from jxjy.lib import sheets
-from jxjy.lib.sheets import NotAWorkbook, SheetLimits, SheetRefused
+from jxjy.lib.errors import UserError
+from jxjy.lib.sheets import NotAWorkbook, SheetLimits
 
 from .bombs import (
     bzip2_bomb,
@@ -33,7 +34,7 @@ def declared_size(data):
 
 
 def refused(data, limits=LIMITS, **kwargs):
-    with peak_memory() as peak, pytest.raises(SheetRefused) as caught:
+    with peak_memory() as peak, pytest.raises(UserError) as caught:
         sheets.read_rows(data, limits=limits, **kwargs)
     return caught.value.message, peak()
 

@@ -224,7 +224,7 @@ def test_req_29_withdrawn_request_is_not_completed_and_completing_twice_is_quiet
     again = ask_for_closure(learner)
     complete(office, again)
     complete(office, again)
-    personal_data.complete_closure(closure=again, actor=nanjing_reviewer, request=None)
+    personal_data.complete_closure(closure=again, actor=nanjing_reviewer)
     assert AuditRecord.objects.filter(event=Event.CLOSURE_COMPLETE).count() == 1
 
 
@@ -236,7 +236,7 @@ def test_req_29_completion_is_all_or_nothing(learner, alice, history, nanjing_re
 
     monkeypatch.setitem(personal_data._anonymisers, "坏的一步", broken)
     with pytest.raises(RuntimeError):
-        personal_data.complete_closure(closure=closure, actor=nanjing_reviewer, request=None)
+        personal_data.complete_closure(closure=closure, actor=nanjing_reviewer)
     user = User.objects.get(pk=alice.pk)
     assert user.name == "张伟" and user.id_number == alice.id_number and user.is_active
     assert Attachment.objects.filter(declaration__user=user).count() == 1 and default_storage.exists(history.avatar)

@@ -10,10 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from jxjy.accounts import services as account_services
 from jxjy.accounts import views as account_views
 from jxjy.accounts.models import Role
-from jxjy.accounts.services import AccountError
 from jxjy.audit.models import Event
 from jxjy.audit.services import client_ip, record
 from jxjy.lib import ratelimit
@@ -166,19 +164,9 @@ def password_change(request):
         return security.gate(request, _next(request))
     expired = security.password_expired(request.user)
     form = StaffPasswordForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            account_services.change_password(
-                user=request.user,
-                old_password=form.cleaned_data["old_password"],
-                new_password=form.cleaned_data["new_password1"],
-                request=request,
-            )
-        except AccountError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, "密码已修改。其他设备上的登录已自动退出。")
-            return redirect(_next(request))
+    if request.method == "POST" and form.is_valid() and form.save(request):
+        messages.success(request, "密码已修改。其他设备上的登录已自动退出。")
+        return redirect(_next(request))
     context = {
         "form": form,
         "expired": expired,

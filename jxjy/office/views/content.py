@@ -1,9 +1,6 @@
 """课程管理 in the back office: courses, chapters, coursewares and their videos, and each course's 题库."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +10,8 @@ from django.views.decorators.http import require_POST
 from jxjy.catalog import editing, questionbank
 from jxjy.catalog.models import Chapter, Course, Courseware, VideoJob
 from jxjy.catalog.videojobs import NOT_A_VIDEO
+from jxjy.lib import sheets
+from jxjy.lib.paging import paginate
 from jxjy.office.forms.content import ChapterForm, CourseForm, CoursewareForm, ExamOnlyForm, QuestionImportForm
 from jxjy.office.menu import office_view
 
@@ -32,14 +31,14 @@ def course_list(request):
     ).order_by("category", "title")
     if q:
         courses = courses.filter(title__icontains=q)
-    page = Paginator(courses, 20).get_page(request.GET.get("page"))
+    page = paginate(request, courses)
     return _render(request, "office/content/course_list.html", {"page": page, "q": q})
 
 
 def _course_form(request, course=None):
     form = CourseForm(request.POST or None, instance=course)
     if request.method == "POST" and form.is_valid():
-        course = editing.save_content(form, request=request, what="course")
+        course = editing.save_content(form, what="course")
         messages.success(request, "课程已保存。")
         return redirect("office:content_course_detail", pk=course.pk)
     return _render(request, "office/content/course_form.html", {"form": form, "course": course})
@@ -63,15 +62,22 @@ def course_detail(request, pk):
         Prefetch("coursewares", queryset=Courseware.objects.order_by("order", "id"))
     )
     jobs = VideoJob.objects.filter(chapter__course=course).exclude(status="done").select_related("chapter")[:10]
-    return _render(request, "office/content/course_detail.html", {
-        "course": course, "chapters": chapters, "check": editing.hours_check(course), "jobs": jobs,
-    })  # fmt: skip
+    return _render(
+        request,
+        "office/content/course_detail.html",
+        {
+            "course": course,
+            "chapters": chapters,
+            "check": editing.hours_check(course),
+            "jobs": jobs,
+        },
+    )
 
 
 def _chapter_form(request, course, chapter=None):
     form = ChapterForm(request.POST or None, instance=chapter or Chapter(course=course))
     if request.method == "POST" and form.is_valid():
-        editing.save_content(form, request=request, what="chapter")
+        editing.save_content(form, what="chapter")
         messages.success(request, "章节已保存。")
         return redirect("office:content_course_detail", pk=course.pk)
     return _render(request, "office/content/chapter_form.html", {"form": form, "course": course, "chapter": chapter})
@@ -107,17 +113,26 @@ def _courseware_form(request, chapter, courseware=None):
                 form.add_error("video_file", NOT_A_VIDEO)
         if form.is_valid():
             if courseware is not None:
-                courseware = editing.save_content(form, request=request, what="courseware")
+                courseware = editing.save_content(form, what="courseware")
             if upload is None:
                 messages.success(request, "课件已保存。")
                 return redirect("office:content_course_detail", pk=chapter.course_id)
-            job = editing.upload_video(chapter=chapter, upload=upload, courseware=courseware, request=request,
-                                        title=form.cleaned_data["title"], order=form.cleaned_data["order"])  # fmt: skip
+            job = editing.upload_video(
+                chapter=chapter,
+                upload=upload,
+                courseware=courseware,
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                order=form.cleaned_data["order"],
+            )
             return redirect("office:content_job", pk=job.pk)
     status = 400 if request.method == "POST" else 200  # a POST that gets the form back was refused (a video too big …)
-    return _render(request, "office/content/courseware_form.html",
-                   {"form": form, "chapter": chapter, "course": chapter.course, "courseware": courseware},
-                   status=status)  # fmt: skip
+    return _render(
+        request,
+        "office/content/courseware_form.html",
+        {"form": form, "chapter": chapter, "course": chapter.course, "courseware": courseware},
+        status=status,
+    )
 
 
 @office_view("content")
@@ -142,9 +157,15 @@ def courseware_poster(request, pk):
 
 
 def _job_state(job):
-    return {"id": job.pk, "status": job.status, "status_display": job.get_status_display(),
-            "progress": job.progress, "message": job.message, "finished": job.finished,
-            "duration": job.duration}  # fmt: skip
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "progress": job.progress,
+        "message": job.message,
+        "finished": job.finished,
+        "duration": job.duration,
+    }
 
 
 @office_view("content")
@@ -172,9 +193,10 @@ def questions(request, pk):
 
 
 def _question_page(request, course, form, errors=()):
-    page = Paginator(course.questions.order_by("id"), 20).get_page(request.GET.get("page"))
-    return _render(request, "office/content/questions.html", {"course": course, "form": form, "page": page,
-                                                        "errors": errors})  # fmt: skip
+    page = paginate(request, course.questions.order_by("id"))
+    return _render(
+        request, "office/content/questions.html", {"course": course, "form": form, "page": page, "errors": errors}
+    )
 
 
 @office_view("content")
@@ -185,7 +207,7 @@ def questions_import(request, pk):
     if not form.is_valid():
         return _question_page(request, course, form)
     try:
-        count = questionbank.import_questions(course, form.cleaned_data["file"], request=request)
+        count = questionbank.import_questions(course, form.cleaned_data["file"])
     except questionbank.ImportRefused as exc:
         return _question_page(request, course, form, exc.errors)
     messages.success(request, f"已导入 {count} 道题。")
@@ -205,26 +227,18 @@ def questions_exam_only(request, pk):
             course,
             shown=[q.pk for q in form.cleaned_data["shown"]],
             exam_only=[q.pk for q in form.cleaned_data["exam_only"]],
-            request=request,
         )
         messages.success(request, f"已保存：新标记仅用于考试 {marked} 题，取消标记 {cleared} 题。")
     page = request.POST.get("page", "")
     return redirect(reverse("office:content_questions", args=[course.pk]) + (f"?page={page}" if page.isdigit() else ""))
 
 
-def _xlsx(data, filename):
-    response = HttpResponse(data, content_type=questionbank.CONTENT_TYPE)
-    response["Content-Disposition"] = f"attachment; filename=\"questions.xlsx\"; filename*=UTF-8''{filename}"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @office_view("content")
 def questions_template(request):
-    return _xlsx(questionbank.template_workbook(), quote("题库导入模板.xlsx"))
+    return sheets.download(questionbank.template_workbook(), "题库导入模板.xlsx")
 
 
 @office_view("content")
 def questions_export(request, pk):
     course = get_object_or_404(Course, pk=pk)
-    return _xlsx(questionbank.export_workbook(course, request=request), quote(f"{course.title}-题库.xlsx"))
+    return sheets.download(questionbank.export_workbook(course), f"{course.title}-题库.xlsx")

@@ -2,7 +2,6 @@
 the hours to the ledger, 驳回 and 撤销审批 need a reason. The learner's side is jxjy.declarations.views."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from jxjy.accounts.permissions import scope
@@ -10,6 +9,7 @@ from jxjy.declarations import services
 from jxjy.declarations.forms import FilterForm
 from jxjy.declarations.models import Declaration
 from jxjy.lib.errors import UserError
+from jxjy.lib.paging import paginate
 from jxjy.office.forms.declarations import ApproveForm, ReasonForm
 from jxjy.office.menu import office_view
 
@@ -19,7 +19,7 @@ def review_list(request):
     """视同申报审核: the claims of the office's own city's learners (the province: all), filtered as the learner's."""
     filters = FilterForm(request.GET or None)
     claims = filters.apply(scope(Declaration.objects.select_related("user__city"), request.user))
-    page = Paginator(claims, 20).get_page(request.GET.get("page"))
+    page = paginate(request, claims)
     context = {
         "filters": filters,
         "page": page,
@@ -47,7 +47,6 @@ def review_detail(request, pk):
                         hours=approve_form.cleaned_data["hours"],
                         reviewer=request.user,
                         note=approve_form.cleaned_data["note"],
-                        request=request,
                     )
                     messages.success(request, "已通过，学时已计入该学员本年度的学时记录。")
                     return redirect("office:declarations_detail", pk=pk)
@@ -59,7 +58,6 @@ def review_detail(request, pk):
                         declaration=declaration,
                         reviewer=request.user,
                         reason=reason_form.cleaned_data["reason"],
-                        request=request,
                     )
                     messages.success(request, "已驳回。" if action == "reject" else "已撤销审批，学时已冲销。")
                     return redirect("office:declarations_detail", pk=pk)

@@ -1,24 +1,19 @@
 """业务后台 → 面授班管理: a city office runs its own city's 面授班 (the province sees all): 新建/修改面授班, the
 booking list, 导出 Excel, 登记考勤. Another city's class is a 404 everywhere."""
 
-import io
-
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from jxjy.accounts.models import Role
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.facetoface import services
 from jxjy.facetoface.models import SEAT_STATUSES, BookingStatus, FaceToFaceBooking, FaceToFaceClass
+from jxjy.lib import sheets
 from jxjy.lib.errors import UserError
 from jxjy.office.forms.facetoface import FaceToFaceClassForm
 from jxjy.office.menu import office_view
@@ -52,7 +47,7 @@ def _edit(request, face_class):
     form = FaceToFaceClassForm(request.POST or None, instance=face_class, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            face_class = services.save_class(face_class=form.save(commit=False), actor=request.user, request=request)
+            face_class = services.save_class(face_class=form.save(commit=False), actor=request.user)
         except UserError as exc:
             form.add_error("capacity", exc.message)
         else:
@@ -103,7 +98,7 @@ def attendance(request, booking_id):
         return redirect("office:facetoface_detail", pk=booking.face_class_id)
     try:
         booking = services.mark_attendance(
-            booking=booking, attended=outcome == BookingStatus.ATTENDED, actor=request.user, request=request
+            booking=booking, attended=outcome == BookingStatus.ATTENDED, actor=request.user
         )
     except UserError as exc:
         messages.error(request, exc.message)
@@ -113,12 +108,24 @@ def attendance(request, booking_id):
 
 
 EXPORT_COLUMNS = ["序号", "姓名", "身份证号", "手机号", "工作单位", "所属地市", "状态", "报名时间", "报名编号"]
+EXPORT_WIDTHS = [6, 12, 22, 15, 32, 10, 10, 18, 16]
 
 
-def _text(cell, value):
-    """Write `value` as plain text: a name or unit starting with = + - @ must never become a formula."""
-    cell.value = value
-    cell.data_type = "s"
+def _export_row(number, booking):
+    """One row of the list; a name or unit that starts like a formula is written as text (jxjy.lib.sheets)."""
+    user = booking.user
+    when = timezone.localtime(booking.booked_at or booking.created_at)
+    return [
+        number,
+        user.name,
+        user.id_number_masked,
+        user.mobile_masked,
+        user.work_unit,
+        user.city.name if user.city else "",
+        booking.get_status_display(),
+        f"{when:%Y-%m-%d %H:%M}",
+        booking.number,
+    ]
 
 
 @office_view("facetoface")
@@ -131,39 +138,15 @@ def export(request, pk):
         .select_related("user__city")
         .order_by("created_at", "id")
     )
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "报名名单"
-    sheet.append([f"{face_class.year_id}年度面授班：{face_class.title}"])
-    sheet.append([f"培训地点：{face_class.venue}　日期：{face_class.start_date} 至 {face_class.end_date}"])
-    sheet.append(EXPORT_COLUMNS)
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-    for number, booking in enumerate(bookings, 1):
-        user = booking.user
-        when = timezone.localtime(booking.booked_at or booking.created_at)
-        values = [
-            user.name,
-            user.id_number_masked,
-            user.mobile_masked,
-            user.work_unit,
-            user.city.name if user.city else "",
-            booking.get_status_display(),
-            f"{when:%Y-%m-%d %H:%M}",
-            booking.number,
-        ]
-        row = sheet.max_row + 1
-        sheet.cell(row=row, column=1, value=number)
-        for column, value in enumerate(values, 2):
-            _text(sheet.cell(row=row, column=column), value)
-    for letter, width in zip("ABCDEFGHI", (6, 12, 22, 15, 32, 10, 10, 18, 16), strict=True):
-        sheet.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    book.save(out)
-    record(Event.FACETOFACE_EXPORT, request=request, obj=face_class, rows=len(bookings))
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    table = sheets.Table(
+        "报名名单",
+        above=[
+            f"{face_class.year_id}年度面授班：{face_class.title}",
+            f"培训地点：{face_class.venue}　日期：{face_class.start_date} 至 {face_class.end_date}",
+        ],
+        header=EXPORT_COLUMNS,
+        rows=[_export_row(number, booking) for number, booking in enumerate(bookings, 1)],
+        widths=EXPORT_WIDTHS,
     )
-    response["Content-Disposition"] = content_disposition_header(True, f"面授班报名名单-{face_class.pk}.xlsx")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    record(Event.FACETOFACE_EXPORT, request=request, obj=face_class, rows=len(bookings))
+    return sheets.download(sheets.workbook(table), f"面授班报名名单-{face_class.pk}.xlsx")

@@ -3,7 +3,6 @@ notifications, refunds, flagged late payments, and invoice requests. Finance and
 403: office.menu)."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -12,6 +11,7 @@ from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib.errors import UserError
 from jxjy.lib.masking import mask_mobile
+from jxjy.lib.paging import paginate
 from jxjy.office.forms.finance import (
     InvoiceFilterForm,
     IssueForm,
@@ -26,17 +26,6 @@ from jxjy.orders.models import InvoiceRequest, InvoiceStatus, Order, OrderLine
 from jxjy.payments.models import Payment, PaymentFlag, PaymentNotification, Refund
 from jxjy.payments.services import accept_late_payment, refund_payment
 
-
-def _page(request, queryset):
-    return Paginator(queryset, 20).get_page(request.GET.get("page"))
-
-
-def _query(request):
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 # --- 发票 --------------------------------------------------------------------------------------------------------
 
 
@@ -46,8 +35,7 @@ def invoice_list(request):
     items = filters.apply(InvoiceRequest.objects.select_related("order__user"))
     context = {
         "filters": filters,
-        "page": _page(request, items),
-        "query": _query(request),
+        "page": paginate(request, items),
         "pending": InvoiceRequest.objects.filter(status=InvoiceStatus.PENDING).count(),
         "office_menu": "finance_invoices",
     }
@@ -115,8 +103,7 @@ def order_list(request):
     )
     context = {
         "filters": filters,
-        "page": _page(request, orders),
-        "query": _query(request),
+        "page": paginate(request, orders),
         "office_menu": "finance_orders",
     }
     return render(request, "office/finance/order_list.html", context)
@@ -151,8 +138,7 @@ def payment_list(request):
     flagged = Payment.objects.filter(flag__in=[PaymentFlag.LATE, PaymentFlag.DUPLICATE]).count()
     context = {
         "filters": filters,
-        "page": _page(request, payments),
-        "query": _query(request),
+        "page": paginate(request, payments),
         "flagged": flagged,
         "office_menu": "finance_payments",
     }
@@ -210,5 +196,5 @@ def payment_accept_late(request, number):
 @office_view("finance_refunds")
 def refund_list(request):
     refunds = Refund.objects.select_related("payment__order", "actor")
-    context = {"page": _page(request, refunds), "query": "", "office_menu": "finance_refunds"}
+    context = {"page": paginate(request, refunds), "office_menu": "finance_refunds"}
     return render(request, "office/finance/refund_list.html", context)

@@ -8,11 +8,9 @@ is a 404, audited. 查看完整号码 is a POST with a reason, audited (never th
 
 import secrets
 import time
-from urllib.parse import quote
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -23,11 +21,12 @@ from jxjy.accounts import learners, personal_data, roster
 from jxjy.accounts import services as account_services
 from jxjy.accounts.models import ClosureRequest, ClosureState
 from jxjy.accounts.permissions import scope
-from jxjy.accounts.services import AccountError
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
-from jxjy.lib.errors import UserError
+from jxjy.lib import sheets
+from jxjy.lib.errors import UserError, show_on
 from jxjy.lib.masking import mask_mobile
+from jxjy.lib.paging import paginate
 from jxjy.office import services as office_services
 from jxjy.office.forms.learners import (
     REVEAL_REASONS,
@@ -93,7 +92,7 @@ def search(request):
     if criteria is not None:
         initial = {k: criteria[k] for k in ("name", "work_unit", "city") if criteria.get(k)}
         form = SearchForm(initial=initial, staff=staff)
-        page = Paginator(learners.search_learners(staff, criteria), PER_PAGE).get_page(request.GET.get("page"))
+        page = paginate(request, learners.search_learners(staff, criteria), PER_PAGE)
     else:
         if request.GET.get("q"):
             messages.info(request, "查询已过期，请重新查询。")
@@ -101,7 +100,6 @@ def search(request):
     context = {
         "form": form,
         "page": page,
-        "sid": request.GET.get("q") if criteria is not None else "",
         "by_id": bool(criteria and criteria.get("id_index")),
         "by_mobile": bool(criteria and criteria.get("mobile_index")),
         "office_menu": "learners",
@@ -127,11 +125,14 @@ def reset_password(request, pk):
     learner = _learner_or_404(request, pk)
     try:
         learners.send_password_reset(learner=learner, actor=request.user, request=request)
-    except AccountError as exc:
+    except UserError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"已向学员手机 {learner.mobile_masked} 发送重置验证码。请告知学员在登录页点击"
-                                  f"“找回密码”→“已收到工考办发送的验证码”，自行设置新密码。")  # fmt: skip
+        messages.success(
+            request,
+            f"已向学员手机 {learner.mobile_masked} 发送重置验证码。请告知学员在登录页点击"
+            f"“找回密码”→“已收到工考办发送的验证码”，自行设置新密码。",
+        )
     return redirect("office:learners_detail", pk=pk)
 
 
@@ -140,7 +141,7 @@ def reset_password(request, pk):
 @never_cache
 def unlock(request, pk):
     learner = _learner_or_404(request, pk)
-    learners.unlock_learner(learner=learner, actor=request.user, request=request)
+    learners.unlock_learner(learner=learner, actor=request.user)
     messages.success(request, "已解除该学员的登录锁定。")
     return redirect("office:learners_detail", pk=pk)
 
@@ -167,26 +168,38 @@ def change_mobile(request, pk):
             data = form.cleaned_data
             try:
                 if sending:
-                    account_services.send_rebind_code(learner=learner, mobile=data["mobile"], actor=request.user,
-                                                      request=request)  # fmt: skip
-                    messages.success(request, f"验证码已发送至 {mask_mobile(data['mobile'])}，5 分钟内有效。"
-                                              "请学员读出验证码，填写后点击“确认更换”。")  # fmt: skip
+                    account_services.send_rebind_code(
+                        learner=learner, mobile=data["mobile"], actor=request.user, request=request
+                    )
+                    messages.success(
+                        request,
+                        f"验证码已发送至 {mask_mobile(data['mobile'])}，5 分钟内有效。"
+                        "请学员读出验证码，填写后点击“确认更换”。",
+                    )
                 else:
                     user = account_services.rebind_mobile(
-                        learner=learner, mobile=data["mobile"], code=data["sms_code"], checked=data["checked"],
-                        note=data["note"], actor=request.user, request=request,
-                    )  # fmt: skip
+                        learner=learner,
+                        mobile=data["mobile"],
+                        code=data["sms_code"],
+                        checked=data["checked"],
+                        note=data["note"],
+                        actor=request.user,
+                    )
                     hint = REBIND_DONE_HINT[account_services.is_pre_registered(user)]
                     messages.success(request, f"已为{user.name}更换绑定手机为 {user.mobile_masked}。{hint}")
                     return redirect("office:learners_detail", pk=pk)
-            except AccountError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            except UserError as exc:
+                show_on(form, exc)
         if form.errors:
             status = 400
     else:
         form = RebindMobileForm()
-    context = {"learner": learner, "form": form, "pre_registered": account_services.is_pre_registered(learner),
-               "office_menu": "learners"}  # fmt: skip
+    context = {
+        "learner": learner,
+        "form": form,
+        "pre_registered": account_services.is_pre_registered(learner),
+        "office_menu": "learners",
+    }
     return render(request, "office/learners/change_mobile.html", context, status=status)
 
 
@@ -198,10 +211,9 @@ def roster_import(request):
     errors, created = [], None
     if request.method == "POST" and form.is_valid():
         try:
-            created, errors = roster.import_roster(staff=request.user, upload=form.cleaned_data["file"],
-                                                   request=request)  # fmt: skip
-        except roster.RosterError as exc:
-            form.add_error("file", str(exc))
+            created, errors = roster.import_roster(staff=request.user, upload=form.cleaned_data["file"])
+        except UserError as exc:
+            form.add_error("file", exc.message)
         else:
             if not errors:
                 messages.success(
@@ -217,12 +229,7 @@ def roster_import(request):
 @office_view("learners")
 @never_cache
 def roster_template(request):
-    response = HttpResponse(
-        roster.template(request.user),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('单位花名册模板.xlsx')}"
-    return response
+    return sheets.download(roster.template(request.user), "单位花名册模板.xlsx")
 
 
 @office_view("learners")
@@ -237,8 +244,9 @@ def city_grade(request, pk):
             messages.error(request, errors[0])
         return redirect("office:learners_detail", pk=pk)
     data = form.cleaned_data
-    changed = learners.change_city_and_grade(learner=learner, city=data["city"], grade=data["grade"], note=data["note"],
-                                             actor=request.user, request=request)  # fmt: skip
+    changed = learners.change_city_and_grade(
+        learner=learner, city=data["city"], grade=data["grade"], note=data["note"], actor=request.user
+    )
     if not changed:
         messages.info(request, "所属地市和技术等级没有变化。")
     elif "city" in changed and not learners.learners_for(request.user).filter(pk=pk).exists():
@@ -255,7 +263,7 @@ def city_grade(request, pk):
 def end_sessions(request, pk):
     """强制下线: every session of the learner ends at once (a shared or lost computer, a suspected squatter)."""
     learner = _learner_or_404(request, pk)
-    office_services.end_sessions(user=learner, actor=request.user, request=request)
+    office_services.end_sessions(user=learner, actor=request.user)
     messages.success(request, f"{learner.name}已被强制下线，需要重新登录。")
     return redirect("office:learners_detail", pk=pk)
 
@@ -291,7 +299,7 @@ def closure_detail(request, pk):
     form = CompleteClosureForm(request.POST or None)
     if request.method == "POST" and closure.state == ClosureState.PENDING and form.is_valid():
         try:
-            personal_data.complete_closure(closure=closure, actor=request.user, request=request)
+            personal_data.complete_closure(closure=closure, actor=request.user)
         except UserError as exc:  # IllegalMove (withdrawn meanwhile) included
             messages.error(request, exc.message)
         else:

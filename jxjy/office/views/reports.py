@@ -3,27 +3,20 @@
 Scope: the province and finance see every city (finance for the revenue), a 市工考办 only its own city, forced in the
 query. Every page here is read-only: anything but GET/HEAD is refused (405) before the access check."""
 
-import io
-
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from jxjy.accounts.models import Role
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingYear
+from jxjy.lib import sheets
 from jxjy.office.charts import bar_chart
 from jxjy.office.forms.reports import ReportFilterForm
 from jxjy.office.menu import office_view
 from jxjy.office.reports import FIGURES, HOURS_FIGURES, MONEY_FIGURES, PROGRESS_BUCKETS, year_report
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _report_filters(request):
@@ -96,25 +89,22 @@ def year_export(request):
     """导出 Excel of the year report (aggregates only). Audited with the filters used."""
     _form, year_value, city, grade = _report_filters(request)
     report = year_report(year_value, city=city, grade=grade)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "年度统计"
     scope = report.city_names.get(city, city) if city else "全省"
-    sheet.append([f"{year_value}年度继续教育统计（{scope}{'，' + grade if grade else ''}）"])
-    sheet.append([f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"])
-    sheet.append(["地市", *(label for _, label in FIGURES)])
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-    for name, figures in [*report.rows(), ("合计", report.total)]:
-        sheet.append([name, *(_cell(key, figures[key]) for key, _ in FIGURES)])
-    sheet.column_dimensions["A"].width = 12
-    out = io.BytesIO()
-    book.save(out)
+    table = sheets.Table(
+        "年度统计",
+        above=[
+            f"{year_value}年度继续教育统计（{scope}{'，' + grade if grade else ''}）",
+            f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}",
+        ],
+        header=["地市", *(label for _, label in FIGURES)],
+        rows=[
+            [name, *(_cell(key, figures[key]) for key, _ in FIGURES)]
+            for name, figures in [*report.rows(), ("合计", report.total)]
+        ],
+        widths=[12],
+    )
     record(Event.REPORT_EXPORT, request=request, year=year_value, city=city or "", grade=grade or "")
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, f"年度统计-{year_value}.xlsx")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return sheets.download(sheets.workbook(table), f"年度统计-{year_value}.xlsx")
 
 
 def _cells(figures):

@@ -49,8 +49,7 @@ def staff_edit(request, pk):
     member = _other_member_or_404(request, pk)
     form = StaffEditForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
-        changed = services.save_staff(member=member, changes=form.cleaned_data, actor=request.user,
-                                              request=request)  # fmt: skip
+        changed = services.save_staff(member=member, changes=form.cleaned_data, actor=request.user)
         messages.success(request, f"已保存 {member.display_name} 的账号。" if changed else "账号没有变化。")
         return redirect("office:staff_list")
     return render(request, "office/staff_edit.html", {"form": form, "member": member, "office_menu": "staff"})
@@ -61,7 +60,7 @@ def staff_edit(request, pk):
 def otp_reset(request, pk):
     """重置动态码: the staff member enrols a new authenticator at their next sign-in."""
     member = _other_member_or_404(request, pk)
-    security.reset_devices(user=member, actor=request.user, request=request)
+    security.reset_devices(user=member, actor=request.user)
     messages.success(request, f"已重置 {member.display_name} 的动态码，其下次登录时需重新绑定。")
     return redirect("office:staff_list")
 
@@ -71,6 +70,6 @@ def otp_reset(request, pk):
 def end_sessions(request, pk):
     """强制下线: every session of the account ends at once (e.g. a lost or shared computer)."""
     member = _other_member_or_404(request, pk)
-    services.end_sessions(user=member, actor=request.user, request=request)
+    services.end_sessions(user=member, actor=request.user)
     messages.success(request, f"{member.display_name} 已被强制下线，需重新登录。")
     return redirect("office:staff_list")

@@ -48,14 +48,16 @@ def unit_invitations(context, back="orders"):
             state = InvitationStatus.EXPIRED.label
         else:
             state = invitation.get_status_display()
-        items.append({
-            "invitation": invitation,
-            "open": is_open,
-            "state": state,
-            "tag": TAG.get("open" if is_open else invitation.status, "status-cancelled"),
-            "unit": invitation.order.invoice_title,
-            "contact": mask_name(invitation.order.user.name),
-        })  # fmt: skip
+        items.append(
+            {
+                "invitation": invitation,
+                "open": is_open,
+                "state": state,
+                "tag": TAG.get("open" if is_open else invitation.status, "status-cancelled"),
+                "unit": invitation.order.invoice_title,
+                "contact": mask_name(invitation.order.user.name),
+            }
+        )
     return {
         "items": items,
         "waiting": sum(1 for item in items if item["open"]),

@@ -9,6 +9,7 @@ from django.urls import reverse
 from conftest import make_learner
 from jxjy.accounts.models import User
 from jxjy.catalog.models import YearClaim
+from jxjy.lib.errors import UserError
 from jxjy.orders import services
 from jxjy.orders.models import Order, PreEnrollment
 
@@ -39,7 +40,7 @@ def signed_in(user):
 
 
 def test_the_service_refuses_another_grades_class(senior, catalog):
-    with pytest.raises(services.OrderError) as refused:
+    with pytest.raises(UserError) as refused:
         services.place_order(user=senior, class_ids=[catalog[(2026, "L4")].pk], invoice=NONE)
     assert "是中级工的班级，您的技术等级是高级工" in refused.value.message
     assert not Order.objects.exists() and not YearClaim.objects.exists()
@@ -50,7 +51,7 @@ def test_the_service_refuses_another_grades_class(senior, catalog):
 def test_the_service_reads_the_grade_from_the_database_not_the_callers_object(senior, catalog):
     stale = User.objects.get(pk=senior.pk)
     stale.grade = "L4"  # changed in memory only: the account still says 高级工
-    with pytest.raises(services.OrderError):
+    with pytest.raises(UserError):
         services.place_order(user=stale, class_ids=[catalog[(2026, "L4")].pk], invoice=NONE)
     assert not Order.objects.exists()
 

@@ -27,7 +27,7 @@ def attempt(function):
     def run():
         try:
             return function()
-        except (UserError, orders.OrderError) as exc:
+        except UserError as exc:
             return exc.message
 
     return run

@@ -9,6 +9,8 @@ from freezegun import freeze_time
 from conftest import staff_client
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.catalog.models import YearClaim
+from jxjy.lib.errors import UserError
+from jxjy.lib.states import IllegalMove
 from jxjy.orders import services
 from jxjy.orders.models import Order, OrderLine, OrderStatus, PreEnrollment
 
@@ -163,7 +165,7 @@ def test_two_classes_of_one_year_in_one_order_are_refused(learner, catalog):
 def test_the_rule_holds_in_the_service_too(alice, catalog):
     services.place_order(user=alice, class_ids=[catalog[(2026, "L4")].pk], invoice={"invoice_type": "none"})
     second = another_class(catalog[(2026, "L4")])
-    with pytest.raises(services.OrderError):
+    with pytest.raises(UserError):
         services.place_order(user=alice, class_ids=[second.pk], invoice={"invoice_type": "none"})
     assert YearClaim.objects.filter(user=alice).count() == 1
 
@@ -200,7 +202,7 @@ def test_illegal_transitions_are_refused_and_repeats_are_quiet(learner, catalog)
     order = place(learner, catalog[(2026, "L4")])
     services.transition(order, OrderStatus.CANCELLED)
     services.transition(order, OrderStatus.CANCELLED)  # already there: quiet
-    with pytest.raises(services.IllegalTransition):
+    with pytest.raises(IllegalMove):
         services.transition(order, OrderStatus.REFUNDED)
     assert AuditRecord.objects.filter(event=Event.ORDER_TRANSITION).count() == 1
 

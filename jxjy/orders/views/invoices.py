@@ -26,7 +26,7 @@ def request_invoice(request, number):
     form = InvoiceRequestForm(request.POST or None, user=request.user, order=order, unit_only=unit_only)
     if request.method == "POST" and form.is_valid():
         try:
-            invoices.request_invoice(order=order, invoice=form.invoice(), actor=request.user, request=request)
+            invoices.request_invoice(order=order, invoice=form.invoice(), actor=request.user)
         except UserError as exc:
             messages.error(request, exc.message)
         else:

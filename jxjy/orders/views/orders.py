@@ -11,6 +11,7 @@ from jxjy.accounts.decorators import learner_required
 from jxjy.accounts.models import Grade
 from jxjy.catalog.models import TrainingClass, TrainingYear, YearClaimSource
 from jxjy.catalog.services import claimed_years
+from jxjy.lib.errors import UserError
 from jxjy.lib.redirects import safe_next
 
 from .. import services
@@ -87,7 +88,7 @@ def enroll_now(request, pk):
     training_class = get_object_or_404(TrainingClass.objects.published(), pk=pk)
     try:
         services.check_orderable(request.user, [training_class])
-    except services.OrderError as exc:
+    except UserError as exc:
         return _refused(request, exc)
     return redirect(f"{reverse('orders:checkout')}?classes={training_class.pk}")
 
@@ -103,7 +104,7 @@ def pre_enrollment_add(request, pk):
         added = services.add_to_pre_enrollment(user=request.user, training_class=training_class)
     except services.GradeMissing as exc:
         return _refused(request, exc)
-    except services.OrderError as exc:
+    except UserError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已加入预报名清单：{training_class.title}" if added else "该班级已在预报名清单中。")
@@ -152,14 +153,14 @@ def checkout(request):
         services.check_orderable(request.user, classes)
     except services.GradeMissing as exc:
         return _refused(request, exc)
-    except services.OrderError as exc:
+    except UserError as exc:
         problem = exc.message
     if request.method == "POST" and problem is None and form.is_valid():
         try:
             order = services.place_order(
                 user=request.user, class_ids=[c.pk for c in classes], invoice=form.invoice(), actor=request.user
             )
-        except services.OrderError as exc:
+        except UserError as exc:
             problem = exc.message
         else:
             return redirect("orders:confirm", number=order.number)
@@ -245,7 +246,7 @@ def cancel(request, number):
     order = _own_order(request, number)
     try:
         services.cancel_order(order=order, actor=request.user)
-    except services.OrderError as exc:
+    except UserError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"订单 {order.number} 已取消。")
@@ -258,8 +259,9 @@ BACK = {"center": "learning:center", "orders": "orders:list"}  # where the invit
 
 
 def _invitation(request, pk):
-    return get_object_or_404(UnitInvitation.objects.select_related("order", "training_class"), pk=pk,
-                             learner=request.user)  # fmt: skip
+    return get_object_or_404(
+        UnitInvitation.objects.select_related("order", "training_class"), pk=pk, learner=request.user
+    )
 
 
 @learner_required
@@ -268,8 +270,8 @@ def invitation_confirm(request, pk):
     invitation = _invitation(request, pk)
     back = BACK.get(request.POST.get("back"), "orders:list")
     try:
-        services.confirm_invitation(invitation=invitation, actor=request.user, request=request)
-    except services.OrderError as exc:
+        services.confirm_invitation(invitation=invitation, actor=request.user)
+    except UserError as exc:
         return _refused(request, exc, fallback=back)
     messages.success(
         request, f"已确认参加单位统一报名：{invitation.training_class.title}。单位缴费后班级开通，在“我的班级”中学习。"
@@ -282,8 +284,8 @@ def invitation_confirm(request, pk):
 def invitation_decline(request, pk):
     invitation = _invitation(request, pk)
     try:
-        services.decline_invitation(invitation=invitation, actor=request.user, request=request)
-    except services.OrderError as exc:
+        services.decline_invitation(invitation=invitation, actor=request.user)
+    except UserError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, "已拒绝这次单位统一报名，不会为您报名，也不会收费。")
@@ -296,8 +298,8 @@ def unit_submit(request, number):
     """为已确认的学员提交订单 (the unit's contact person) → 确认订单信息 → 立即支付."""
     order = _own_order(request, number)
     try:
-        services.submit_unit_order(order=order, actor=request.user, request=request)
-    except services.OrderError as exc:
+        services.submit_unit_order(order=order, actor=request.user)
+    except UserError as exc:
         messages.error(request, exc.message)
         return redirect("orders:detail", number=order.number)
     return redirect("orders:confirm", number=order.number)

@@ -50,7 +50,6 @@ def unit_enrollment(request):
                 year=roster.cleaned_data["year"],
                 rows=rows,
                 invoice=invoice.invoice(),
-                request=request,
             )
         except RosterError as exc:
             problem = exc.message

@@ -11,6 +11,7 @@ from conftest import staff_client
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.catalog.models import YearClaim
 from jxjy.learning.models import Enrollment, EnrollmentStatus
+from jxjy.lib.errors import UserError
 from jxjy.orders import services as orders
 from jxjy.orders.models import OrderStatus
 from jxjy.orders.tests.helpers import place
@@ -182,7 +183,7 @@ def test_late_payment_cannot_reopen_a_year_taken_meanwhile(learner, alice, order
     orders.cancel_order(order=order, actor=alice)
     place(learner, catalog[(2026, "L4")])  # a new order takes the year
     notify(Client(), body_for(payment))
-    with pytest.raises(services.PaymentError):
+    with pytest.raises(UserError):
         services.accept_late_payment(payment=payment, actor=None)
     payment.refresh_from_db()
     assert payment.flag == PaymentFlag.LATE  # still waiting for a refund
@@ -253,7 +254,7 @@ def test_no_refund_once_study_has_begun(learner, order, finance_user):
     payment, _ = start(learner, order)
     notify(Client(), body_for(payment))
     Enrollment.objects.update(status=EnrollmentStatus.LEARNING)
-    with pytest.raises(services.PaymentError, match="已开始学习"):
+    with pytest.raises(UserError, match="已开始学习"):
         services.refund_payment(payment=Payment.objects.get(pk=payment.pk), actor=finance_user, reason="x")
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 
 from conftest import staff_client
+from jxjy.lib.errors import UserError
 from jxjy.orders.models import OrderStatus
 from jxjy.orders.tests.helpers import place
 from jxjy.payments import services
@@ -56,7 +57,7 @@ def test_no_answer_from_the_gateway_keeps_the_refund_and_the_retry_sends_the_sam
         raise GatewayError("timeout")
 
     monkeypatch.setattr(CountingMockBank, "refund", times_out)
-    with pytest.raises(services.PaymentError, match="退款结果未知"):
+    with pytest.raises(UserError, match="退款结果未知"):
         services.refund_payment(payment=paid, actor=finance_user, reason="学员申请")
     refund = Refund.objects.get()
     assert refund.status == RefundStatus.REQUESTED  # sent, outcome unknown: kept
@@ -72,7 +73,7 @@ def test_no_answer_from_the_gateway_keeps_the_refund_and_the_retry_sends_the_sam
 
 def test_a_refused_refund_may_be_tried_again_with_a_new_number(paid, finance_user, monkeypatch):
     monkeypatch.setattr(CountingMockBank, "refund", lambda self, p, **kw: RefundResult(kw["refund_no"], "", False))
-    with pytest.raises(services.PaymentError, match="拒绝"):
+    with pytest.raises(UserError, match="拒绝"):
         services.refund_payment(payment=paid, actor=finance_user, reason="学员申请")
     monkeypatch.undo()
     refund = services.refund_payment(payment=Payment.objects.get(pk=paid.pk), actor=finance_user, reason="学员申请")

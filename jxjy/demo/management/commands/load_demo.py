@@ -40,18 +40,18 @@ class Command(BaseCommand):
                 "张伟的已缴费班级",
                 lambda: Order.objects.filter(user__username=demo_username("张伟")).exists(),
                 load_demo_enrollment,
-            ),  # fmt: skip
+            ),
             (
                 "李娜的已学完班级",
                 lambda: Order.objects.filter(user__username=demo_username("李娜")).exists(),
                 load_demo_completed_class,
-            ),  # fmt: skip
+            ),
             ("面授班", lambda: FaceToFaceClass.objects.exists(), load_facetoface),
             (
                 "工作人员权限",
                 lambda: User.objects.filter(username="finance", user_permissions__isnull=False).exists(),
                 grant_demo_permissions,
-            ),  # fmt: skip
+            ),
         ]
         for label, present, load in parts:
             if present():
