@@ -16,7 +16,7 @@ from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingYear
 from jxjy.credits.models import CreditSource
 from jxjy.credits.services import post_entry
-from jxjy.credits.standing import Requirement, year_standing
+from jxjy.credits.standing import DECLARATION_PREFIX, Requirement, year_standing
 from jxjy.learning.models import Enrollment
 from jxjy.lib.errors import UserError
 from jxjy.lib.states import move
@@ -27,6 +27,12 @@ MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ZERO = Decimal("0")
 REFUSED = "该申报当前为“{state}”，不能再操作。"
+
+
+def _credit_id(declaration) -> str:
+    """The ledger's source_id of an approval (its reversal adds ":reversal"): credits.standing nets the two by the
+    prefix, and `reversals` lets a claim approved again after a reversal post anew."""
+    return f"{DECLARATION_PREFIX}{declaration.pk}:{declaration.reversals}"
 
 
 def fmt(hours: Decimal) -> str:
@@ -264,7 +270,7 @@ def approve(*, declaration, hours: Decimal, reviewer, note="") -> Declaration:
             category=locked.category,
             hours=hours,
             source=CreditSource.DECLARATION,
-            source_id=f"declaration:{locked.pk}:{locked.reversals}",
+            source_id=_credit_id(locked),
             note=f"视同申报 {locked.title}",
         )
     return locked
@@ -301,7 +307,7 @@ def reverse_approval(*, declaration, reviewer, reason: str) -> Declaration:
             category=locked.category,
             hours=-locked.hours_approved,
             source=CreditSource.REVERSAL,
-            source_id=f"declaration:{locked.pk}:{locked.reversals}:reversal",
+            source_id=f"{_credit_id(locked)}:reversal",
             note=f"撤销视同申报 {locked.title}",
         )
         return _move(
