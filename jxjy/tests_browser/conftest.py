@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -112,6 +114,19 @@ class Browsing:
         )
 
 
+def wait_for_requests_to_end(timeout=10.0):
+    """Closing a page can send one more request (the player's last heartbeat on pagehide): let the live server
+    finish every request before the test's database is emptied, or the emptying (TRUNCATE on PostgreSQL) and a
+    request still holding row locks deadlock. The live server serves each connection in a thread named after
+    socketserver's process_request_thread."""
+    deadline = time.monotonic() + timeout
+    idle_since = time.monotonic()
+    while time.monotonic() - idle_since < 0.3 and time.monotonic() < deadline:  # a beacon may still be on its way
+        if any("process_request_thread" in t.name for t in threading.enumerate() if t.is_alive()):
+            idle_since = time.monotonic()
+        time.sleep(0.02)
+
+
 def browsing_session(browser, viewport, live_server, expected_error=None):
     """A Browsing in a fresh context; afterwards, no error in the browser console but those `expected_error` (a
     substring) names. Failed loads and CSP blocks (inline style="" attributes included) show there too."""
@@ -123,6 +138,7 @@ def browsing_session(browser, viewport, live_server, expected_error=None):
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     yield Browsing(page, viewport, live_server.url)
     context.close()
+    wait_for_requests_to_end()
     unexpected = [error for error in errors if not (expected_error and expected_error in error)]
     assert not unexpected, f"errors in the browser console: {unexpected}"
 
