@@ -201,3 +201,17 @@ def staff_client(user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def hours_by_category(user, year: int) -> dict:
+    """{category: Decimal hours} the ledger holds for the learner's year as posted (no cap, every category present):
+    what a test checks was posted; what counts is credits.standing's."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from jxjy.catalog.models import Category
+    from jxjy.credits.models import CreditEntry
+
+    totals = dict(CreditEntry.objects.filter(user=user, year=year).values_list("category").annotate(total=Sum("hours")))
+    return {value: totals.get(value) or Decimal("0") for value, _ in Category.choices}

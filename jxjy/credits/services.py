@@ -1,11 +1,8 @@
-"""Posting to and reading the hours ledger."""
+"""Posting to the hours ledger (credits.standing reads it)."""
 
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
-
-from jxjy.catalog.models import Category
 
 from .models import CreditEntry
 from .signals import ledger_changed
@@ -23,9 +20,3 @@ def post_entry(*, user, year: int, category: str, hours: Decimal, source: str, s
         return False
     ledger_changed.send(sender=CreditEntry, entry=entry)
     return True
-
-
-def hours_by_category(user, year: int) -> dict:
-    """{category: Decimal hours} for the learner's year, every category present."""
-    totals = dict(CreditEntry.objects.filter(user=user, year=year).values_list("category").annotate(total=Sum("hours")))
-    return {value: totals.get(value) or Decimal("0") for value, _ in Category.choices}

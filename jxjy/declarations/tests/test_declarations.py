@@ -9,10 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from freezegun import freeze_time
 
-from conftest import staff_client
+from conftest import hours_by_category, staff_client
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.credits.models import CreditEntry
-from jxjy.credits.services import hours_by_category
 from jxjy.declarations.models import Attachment, Declaration, Status
 
 from .conftest import PDF, claim, image, pdf

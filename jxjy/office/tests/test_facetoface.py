@@ -10,10 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from conftest import make_learner, staff_client
+from conftest import hours_by_category, make_learner, staff_client
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.credits.models import CreditEntry
-from jxjy.credits.services import hours_by_category
 from jxjy.facetoface import services
 from jxjy.facetoface.models import BookingStatus, FaceToFaceBooking, FaceToFaceClass
 from jxjy.facetoface.tests.helpers import UNIT, make_class
