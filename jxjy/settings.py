@@ -340,6 +340,8 @@ LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Plain words first: the project's catalogue overrides Django's and the packages' zh_Hans messages (issue 15).
+LOCALE_PATHS = [BASE_DIR / "jxjy" / "locale"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

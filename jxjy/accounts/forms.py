@@ -4,6 +4,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from jxjy.lib.errors import UserError, show_on
+from jxjy.lib.forms import PlainErrors
 from jxjy.lib.idcard import normalize_id_number
 from jxjy.lib.mobile import normalize_mobile
 from jxjy.lib.names import normalize_name
@@ -70,11 +71,11 @@ class SmsCodeField(forms.RegexField):
         self.widget.attrs.update(inputmode="numeric", autocomplete="one-time-code", maxlength="6")
 
 
-class CaptchaMixin(forms.Form):
-    captcha = CaptchaField(label="图形验证码", error_messages={"invalid": "图形验证码不正确，请重新输入。"})
+class CaptchaMixin(PlainErrors, forms.Form):
+    captcha = CaptchaField(label="图形验证码", error_messages={"invalid": "图形验证码不对，请看清后重新输入。"})
 
 
-class SetPasswordMixin(forms.Form):
+class SetPasswordMixin(PlainErrors, forms.Form):
     new_password1 = forms.CharField(
         label="设置密码",
         strip=False,
@@ -176,7 +177,7 @@ def login_password_field(help_text):
     )
 
 
-class CompleteMobileForm(forms.Form):
+class CompleteMobileForm(PlainErrors, forms.Form):
     """完善手机信息, and 更换手机号 for a learner who has a verified mobile: that also asks for the login password."""
 
     password = login_password_field("为保护账号安全，更换手机号需要输入您现在的登录密码。")
@@ -191,7 +192,7 @@ class CompleteMobileForm(forms.Form):
             self.fields["mobile"].label = "手机号"
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(PlainErrors, forms.ModelForm):
     class Meta:
         model = User
         fields = ["gender", "work_unit", "city", "grade", "email"]
@@ -220,7 +221,7 @@ class ProfileForm(forms.ModelForm):
             self.fields["grade"].help_text = "技术等级已填写，如需更改，请到所在市工考办办理。"
 
 
-class AvatarForm(forms.Form):
+class AvatarForm(PlainErrors, forms.Form):
     avatar = forms.FileField(
         label="选择图片",
         help_text="支持 JPG、PNG、WebP，不超过 2 MB。",
@@ -259,7 +260,7 @@ class ChangePasswordForm(SetPasswordMixin):
         return True
 
 
-class AddressForm(forms.ModelForm):
+class AddressForm(PlainErrors, forms.ModelForm):
     recipient = NameField(label="收件人")
     mobile = MobileField(label="联系电话")
 

@@ -2,10 +2,12 @@
 
 from django import forms
 
+from jxjy.lib.forms import PlainErrors
+
 from .forms import login_password_field
 
 
-class PasswordAgainForm(forms.Form):
+class PasswordAgainForm(PlainErrors, forms.Form):
     password = login_password_field("为保护您的个人信息，请再输入一次登录密码。")
 
 
@@ -26,7 +28,7 @@ class ConsentWithdrawForm(PasswordAgainForm):
     field_order = ["password", "understood"]
 
 
-class WithdrawClosureForm(forms.Form):
+class WithdrawClosureForm(PlainErrors, forms.Form):
     consent = forms.BooleanField(
         label="我重新同意《个人信息保护说明》，同意平台为办理继续教育处理我的身份证号和手机号。",
         required=False,

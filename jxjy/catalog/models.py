@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 from decimal import Decimal
 
@@ -167,6 +168,10 @@ def courseware_poster_upload_to(instance, filename):
     return f"coursewares/{uuid.uuid4().hex}.jpg"
 
 
+def courseware_captions_upload_to(instance, filename):
+    return f"coursewares/{uuid.uuid4().hex}.vtt"
+
+
 class Chapter(models.Model):
     course = models.ForeignKey(Course, verbose_name="课程", on_delete=models.CASCADE, related_name="chapters")
     title = models.CharField("章节名称", max_length=100)
@@ -189,6 +194,8 @@ class Courseware(models.Model):
     video = models.FileField("视频（H.264 MP4）", upload_to=courseware_upload_to)
     duration = models.FloatField("时长（秒）", default=0, validators=[MinValueValidator(0)])
     poster = models.FileField("封面图（JPEG）", upload_to=courseware_poster_upload_to, blank=True)
+    # Always clean WebVTT, rebuilt from the uploaded file by jxjy.catalog.captions (never stored as uploaded).
+    captions = models.FileField("字幕（WebVTT）", upload_to=courseware_captions_upload_to, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "课件"
@@ -196,6 +203,12 @@ class Courseware(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def captions_version(self):
+        """Changes whenever the caption file is replaced: the player's caption URL carries it so a cached old file
+        is never shown (the storage name itself stays out of the page)."""
+        return hashlib.sha256(self.captions.name.encode()).hexdigest()[:12] if self.captions else ""
 
 
 class QuestionKind(models.TextChoices):

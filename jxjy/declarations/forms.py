@@ -2,10 +2,12 @@ from decimal import Decimal
 
 from django import forms
 
+from jxjy.lib.forms import PlainErrors
+
 from .models import Declaration, Kind, Status
 
 
-class DeclarationForm(forms.ModelForm):
+class DeclarationForm(PlainErrors, forms.ModelForm):
     class Meta:
         model = Declaration
         fields = ["kind", "category", "title", "organiser", "start_date", "end_date", "hours_claimed", "description"]
@@ -37,7 +39,7 @@ class DeclarationForm(forms.ModelForm):
         return data
 
 
-class FilterForm(forms.Form):
+class FilterForm(PlainErrors, forms.Form):
     """申报类型 × 审批状态 × 申报时间: the cross filters of both lists."""
 
     kind = forms.ChoiceField(label="申报类型", choices=[("", "全部")] + Kind.choices, required=False)

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from django.contrib.auth.models import Permission
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from jxjy.accounts.models import City, Grade, Role, User, id_number_index
+from jxjy.catalog import captions
 from jxjy.catalog.models import Category, Chapter, Course, Courseware, Question, TrainingClass, TrainingYear
 from jxjy.catalog.video import make_courseware_video
 from jxjy.credits.models import CreditSource
@@ -106,23 +108,27 @@ def load_coursewares():
         def make(item):
             number, course, chapter, title, seconds = item
             path = Path(tmp) / f"{chapter.pk}.mp4"
+            subtitle = f"{chapter.title} · {title}"
+            lines = [f"本课件时长 {seconds} 秒（演示）", "请按正常速度观看，学习中会弹出知识点题目。"]
             duration = make_courseware_video(
                 path,
                 title=course.title,
-                subtitle=f"{chapter.title} · {title}",
-                lines=[f"本课件时长 {seconds} 秒（演示）", "请按正常速度观看，学习中会弹出知识点题目。"],
+                subtitle=subtitle,
+                lines=lines,
                 seconds=seconds,
                 fallback_title=f"Course {number} - Chapter {chapter.order}",
             )
-            return path, duration
+            # 字幕 read the slide out in turn over the video's length.
+            return path, duration, captions.from_slides([course.title, subtitle, *lines], duration)
 
         # ffmpeg runs outside the GIL: a few at a time.
         with ThreadPoolExecutor(max_workers=4) as pool:
             made = list(pool.map(make, plan))
-        for (_, _, chapter, title, _), (path, duration) in zip(plan, made, strict=True):
+        for (_, _, chapter, title, _), (path, duration, vtt) in zip(plan, made, strict=True):
             courseware = Courseware(chapter=chapter, title=title, order=1, duration=duration)
             with open(path, "rb") as handle:
                 courseware.video.save(path.name, File(handle), save=False)
+            courseware.captions.save("captions.vtt", ContentFile(vtt.encode("utf-8")), save=False)
             courseware.save()
 
 

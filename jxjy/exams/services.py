@@ -18,6 +18,7 @@ from jxjy.credits import standing
 from jxjy.learning.models import CourseSelection, Enrollment, EnrollmentStatus
 from jxjy.learning.services import complete_enrollment
 from jxjy.lib.errors import UserError
+from jxjy.lib.hours import hours_short
 from jxjy.lib.states import move
 
 from .models import AttemptStatus, ExamAnswer, ExamAttempt, Practice, WrongQuestion, WrongSource
@@ -193,14 +194,14 @@ def exam_gate(enrollment, progress=None) -> str:
     """Why the exam cannot be entered now ('' when it can): every category of the class's yearly standing
     (credits.standing, 视同申报 within the cap) must be met. `progress`: class_progress(enrollment), if at hand."""
     if enrollment.status == EnrollmentStatus.REFUNDED:
-        return "该班级已退款。"
+        return "该班级已退款，不能参加考试。"
     if progress is not None:
         year = progress["standing"]
     else:
         year = standing.class_standing(enrollment.user_id, enrollment.training_class)
     if not year.hours_met:
-        missing = "，".join(f"{c.label}还差 {c.missing.normalize():f} 学时" for c in year.categories if c.missing)
-        return f"班级进度达到 100% 才能参加考试（当前 {year.percent}%：{missing}）。"
+        missing = "，".join(f"{c.label}还差 {hours_short(c.missing)} 学时" for c in year.categories if c.missing)
+        return f"学习进度达到 100% 后才能参加考试，现在 {year.percent}%（{missing}）。"
     return ""
 
 

@@ -19,6 +19,7 @@ from jxjy.lib.errors import UserError
 from . import services
 from .models import AttemptStatus, ExamAttempt, Practice
 from .services import ExamInProgress
+from .templatetags.exams import exam_state
 
 LETTER = re.compile(r"[A-Za-z]")
 
@@ -206,15 +207,15 @@ def wrong_book(request, enrollment_id):
 
 @learner_required
 def exam_home(request, enrollment_id):
-    """在线考试: the class's exam with 进入 (only at 100 %), the best score and 查看历史考试记录."""
+    """在线考试: the class's exam with 进入 (only at 100 %, else disabled with the reason), the best score with
+    再考一次 or 去继续教育档案打印证书, and 查看历史考试记录."""
     enrollment = learner_enrollment(request, enrollment_id)
     progress = class_progress(enrollment)
     context = class_context(request, enrollment, "exam")
     in_progress = services.open_exam_of(request.user)
     context.update(
         progress=progress,
-        gate=services.exam_gate(enrollment, progress),
-        summary=services.exam_summary(enrollment),
+        summary=exam_state(enrollment, progress),  # with the gate's reason and the attempts left, in plain words
         open_attempt=in_progress if in_progress and in_progress.enrollment_id == enrollment.pk else None,
         other_exam=in_progress if in_progress and in_progress.enrollment_id != enrollment.pk else None,
     )
@@ -292,6 +293,7 @@ def attempt_page(request, enrollment_id, attempt_id):
     context = class_context(request, enrollment, "exam")
     context.update(attempt=attempt, rows=_paper_rows(attempt, reveal=graded))
     if graded:
+        context["summary"] = exam_state(enrollment)  # 再考一次 or 去继续教育档案打印证书
         return render(request, "exams/review.html", context)
     from django.utils import timezone
 

@@ -31,7 +31,7 @@ from jxjy.lib.intervals import add_interval, covered
 from jxjy.lib.numbers import field_range
 from jxjy.lib.throttled_logging import ThrottledLogger
 
-from . import playstate, services
+from . import next_step, playstate, services
 from .models import Checkpoint, CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus, PlaybackSession
 from .playstate import PlayState
 from .signals import checkpoint_answered_wrong
@@ -257,7 +257,43 @@ def answer_checkpoint(*, user, checkpoint_id: int, answer: str) -> dict:
         checkpoint.wrong_answers = [*checkpoint.wrong_answers, wrong]
         checkpoint.save(update_fields=["wrong_answers"])
         checkpoint_answered_wrong.send(sender=Checkpoint, user=user, question_id=checkpoint.question_id)  # 错题本
+        # The same reply every time: it never depends on the question's answer (exams' no-answers test fetches it
+        # repeatedly). The 解析 is a separate request the learner makes (checkpoint_help).
         return {"correct": False, "message": "回答不正确，请再想一想。"}
+
+
+# A learner stuck on a pop-up question may ask for its 解析 (or a hint) after this many wrong answers to it: not
+# before, so the first try is a real check of what was watched.
+HELP_AFTER_WRONG = 2
+
+
+def checkpoint_help(*, user, checkpoint_id: int) -> dict:
+    """看解析: a pop-up question's 解析 (or a hint), for a learner who answered it wrong at least twice and asked.
+    Like practice's 显示答案 it is refused while the learner sits an exam (no page shows an answer then)."""
+    checkpoint = (
+        Checkpoint.objects.select_related("question").filter(pk=checkpoint_id, progress__enrollment__user=user).first()
+    )
+    if checkpoint is None:
+        raise UserError("题目不存在。", status=404)
+    if len(checkpoint.wrong_answers) < HELP_AFTER_WRONG:
+        raise UserError("答错两次后才能看解析，请先再想一想。", status=403)
+    if any(facts.in_progress for facts in next_step.exam_facts(list(Enrollment.objects.filter(user=user))).values()):
+        raise UserError("您正在考试，交卷后才能看解析。", status=403)
+    return {"help": question_help(checkpoint.question)}
+
+
+def question_help(question) -> dict:
+    """The question's 解析 as the content editor wrote it or, without one, a hint that never names the answer."""
+    if question.explanation.strip():
+        return {"label": "解析", "text": question.explanation.strip()}
+    if question.kind == "multiple":
+        count = len({letter for letter in question.answer.upper() if letter.isalpha()})
+        text = f"本题有 {count} 个正确答案，请把它们都选上。"
+    elif question.kind == "judge":
+        text = "请想一想前面视频里是怎么讲的，再判断这句话对不对。"
+    else:
+        text = "本题只有一个正确答案。请想一想前面视频里是怎么讲的，再选一次。"
+    return {"label": "提示", "text": text}
 
 
 def _open_gate(user_id: int, checkpoint_id: int) -> None:

@@ -173,7 +173,9 @@ def class_progress(enrollment, courses=None) -> dict:
             "selected": selected[c.key],
             "missing": c.missing,
             "percent": c.percent,
-            "too_few_selected": selected[c.key] < c.required,
+            "elsewhere": counted_elsewhere(c, year.sources),
+            "to_select": to_select(c, year.sources, selected[c.key]),
+            "too_few_selected": to_select(c, year.sources, selected[c.key]) > 0,
         }
         for c in year.categories
     ]
@@ -188,9 +190,35 @@ def class_progress(enrollment, courses=None) -> dict:
     }
 
 
-def course_rows(enrollment):
-    """The selected courses with their coursewares' progress: (course, percent, finished, first courseware)."""
-    course_ids = [course.pk for course, selected in class_courses(enrollment) if selected]
+def counted_elsewhere(category, sources) -> Decimal:
+    """What counts toward a category from outside 网络学习 (面授班, 视同申报 within the cap): courses need not cover it.
+    `category` is a credits.standing CategoryStanding, `sources` its Standing's."""
+    cells = zip(sources, category.cells, strict=True)
+    online = sum((posted for (source, _), (_, posted) in cells if source == CreditSource.ONLINE), Decimal("0"))
+    return max(Decimal("0"), category.counted - online)
+
+
+def to_select(category, sources, selected) -> Decimal:
+    """还需选: the hours of courses still to choose in a category for its requirement to be reachable."""
+    return max(Decimal("0"), category.required - selected - counted_elsewhere(category, sources))
+
+
+def reachable_percent(year, selected: dict) -> int:
+    """The overall percent a learner can reach with the courses selected now (不选课进度最多到 33%)."""
+    required = year.required
+    if not required:
+        return 100
+    reach = Decimal("0")
+    for c in year.categories:
+        reach += min(c.required, max(c.counted, selected.get(c.key, Decimal("0")) + counted_elsewhere(c, year.sources)))
+    return int(reach * 100 // required)
+
+
+def course_rows(enrollment, courses=None):
+    """The selected courses with their coursewares' progress: (course, percent, finished, first courseware).
+    `courses` is `class_courses(enrollment)` when the caller has it already."""
+    courses = courses if courses is not None else class_courses(enrollment)
+    course_ids = [course.pk for course, selected in courses if selected]
     coursewares = list(
         Courseware.objects.filter(chapter__course_id__in=course_ids)
         .select_related("chapter__course")
@@ -230,11 +258,15 @@ def course_rows(enrollment):
     return sorted(rows.values(), key=lambda r: (rank[r["course"].category], r["course"].pk))
 
 
-def overall_percents(user, enrollments) -> dict:
-    """{enrollment id: overall percent} for many classes with one ledger query (学员中心 cards): each class's
-    yearly standing (credits.standing)."""
+def class_standings(user, enrollments) -> dict:
+    """{enrollment id: Standing} for many classes with one ledger query (学员中心 cards): each class's yearly
+    standing (credits.standing) against the class's requirement."""
     requirements = standing.class_requirements({e.training_class for e in enrollments})
-    found = standing.standings(
+    return standing.standings(
         user, {e.pk: (e.training_class.year_id, requirements[e.training_class_id]) for e in enrollments}
     )
-    return {pk: year.percent for pk, year in found.items()}
+
+
+def overall_percents(user, enrollments) -> dict:
+    """{enrollment id: overall percent} for many classes with one ledger query."""
+    return {pk: year.percent for pk, year in class_standings(user, enrollments).items()}

@@ -8,11 +8,11 @@ from django.views.decorators.http import require_POST
 from ranged_response import RangedFileResponse
 
 from jxjy.accounts.decorators import learner_required
-from jxjy.catalog.models import Course, Courseware
+from jxjy.catalog.models import Category, Course, Courseware
 from jxjy.lib import numbers
 from jxjy.lib.errors import UserError
 
-from . import heartbeat, playstate, services
+from . import heartbeat, next_step, playstate, services
 from .models import CourseSelection, CoursewareProgress, Enrollment
 
 logger = logging.getLogger(__name__)
@@ -32,9 +32,13 @@ def center(request):
         .order_by("-training_class__year_id", "-opened_at")
     )
     enrollments = list(enrollments)
-    percents = services.overall_percents(request.user, enrollments)
+    standings = services.class_standings(request.user, enrollments)
+    steps = next_step.next_steps(enrollments, standings)
     for enrollment in enrollments:
-        enrollment.percent = percents[enrollment.pk]
+        enrollment.standing = standings[enrollment.pk]
+        enrollment.percent = enrollment.standing.percent
+        enrollment.step = steps[enrollment.pk]
+        enrollment.deadline = next_step.deadline_text(enrollment.training_class)
     return render(request, "learning/center.html", {"enrollments": enrollments, "menu": "classes"})
 
 
@@ -74,6 +78,12 @@ def playback_beat(request):
 @learner_required
 @require_POST
 def checkpoint_answer(request, checkpoint_id):
+    """提交答案 for a pop-up question; with `help=1`, 看解析 instead (after two wrong answers)."""
+    if request.POST.get("help") == "1":
+        try:
+            return JsonResponse(heartbeat.checkpoint_help(user=request.user, checkpoint_id=checkpoint_id))
+        except UserError as exc:
+            return JsonResponse({"error": exc.message}, status=exc.status)
     answers = request.POST.getlist("answer")
     answer = "".join(answers)
     if len(answers) > 26 or not heartbeat.ANSWER.fullmatch(answer):
@@ -138,6 +148,8 @@ def class_home(request, enrollment_id):
     enrollment = learner_enrollment(request, enrollment_id)
     context = class_context(request, enrollment, "home")
     context["progress"] = services.class_progress(enrollment)  # 考试情况 comes from exams ({% exam_panel %})
+    context["step"] = next_step.next_step(enrollment, context["progress"])
+    context["deadline"] = next_step.deadline_text(enrollment.training_class)
     return render(request, "learning/class_home.html", context)
 
 
@@ -166,10 +178,14 @@ def class_select(request, enrollment_id):
 def class_courses(request, enrollment_id):
     """在线学习: 培训班课程, 正在学习 / 已经学完."""
     enrollment = learner_enrollment(request, enrollment_id)
-    rows = services.course_rows(enrollment)
+    courses = services.class_courses(enrollment)
+    rows = services.course_rows(enrollment, courses=courses)
+    progress = services.class_progress(enrollment, courses=courses)
+    selected = {c["key"]: c["selected"] for c in progress["categories"]}
     done = request.GET.get("tab") == "done"
     context = class_context(request, enrollment, "courses")
     context.update(
+        selection_note=next_step.selection_note(progress["standing"], selected),
         done=done,
         rows=[r for r in rows if r["finished"] == done],
         counts=(sum(not r["finished"] for r in rows), sum(r["finished"] for r in rows)),
@@ -177,9 +193,31 @@ def class_courses(request, enrollment_id):
     return render(request, "learning/class_courses.html", context)
 
 
+def next_courseware(enrollment, courseware):
+    """下一节: the courseware after this one in its course (chapter by chapter), else the first of the next selected
+    course in 在线学习's order (公共课, 专业课, 选修课); None after the last."""
+    order = ("chapter__order", "chapter_id", "order", "id")
+    course = courseware.chapter.course
+    ids = list(Courseware.objects.filter(chapter__course=course).order_by(*order).values_list("pk", flat=True))
+    later = ids[ids.index(courseware.pk) + 1 :]
+    if later:
+        return Courseware.objects.select_related("chapter__course").get(pk=later[0])
+    rank = {value: i for i, value in enumerate(Category.values)}
+    selected = Course.objects.filter(pk__in=CourseSelection.objects.filter(enrollment=enrollment).values("course"))
+    pks = [c.pk for c in sorted(selected.only("pk", "category"), key=lambda c: (rank.get(c.category, 9), c.pk))]
+    following = pks[pks.index(course.pk) + 1 :] if course.pk in pks else []
+    firsts = {}
+    candidates = Courseware.objects.filter(chapter__course_id__in=following).select_related("chapter__course")
+    for cw in candidates.order_by(*order):
+        firsts.setdefault(cw.chapter.course_id, cw)
+    return next((firsts[pk] for pk in following if pk in firsts), None)
+
+
 @learner_required
 def player(request, enrollment_id, courseware_id):
-    """The player: the courseware and its course's 章节 list; the script opens a playback session."""
+    """The player: the courseware and its course's 章节 list; the script opens a playback session. `?t=` (seconds,
+    from 重新登录 after a sign-out) is where the learner was: the script seeks there only within what the server
+    says was watched, exactly as dragging the slider may, so it can never credit anything."""
     enrollment = learner_enrollment(request, enrollment_id)
     courseware = get_object_or_404(
         Courseware.objects.select_related("chapter__course"),
@@ -193,6 +231,17 @@ def player(request, enrollment_id, courseware_id):
             "courseware_id", flat=True
         )
     )
+    try:  # text for the template: one decimal, never a localised number
+        resume_at = f"{numbers.parse_float(request.GET.get('t', ''), 0.0, heartbeat.POSITION_LIMIT):.1f}"
+    except ValueError:
+        resume_at = None
     context = class_context(request, enrollment, "courses")
-    context.update(courseware=courseware, course=course, chapters=chapters, finished=finished)
+    context.update(
+        courseware=courseware,
+        course=course,
+        chapters=chapters,
+        finished=finished,
+        resume_at=resume_at,
+        following=next_courseware(enrollment, courseware),
+    )
     return render(request, "learning/player.html", context)

@@ -34,6 +34,7 @@ MENU = (
     Area("reports", "统计报表", "office:reports_year", (Role.CITY, Role.FINANCE)),
     Area("audit", "审计日志", "office:audit_log", (Role.CITY, Role.AUDITOR, Role.SECURITY)),
     Area("staff", "工作人员账号", "office:staff_list", (Role.SYSTEM, Role.SECURITY)),
+    Area("site", "帮助与公告", "office:site_home", ()),  # 联系我们、常见问题、通知公告: the province only
     Area("staff_edit", None, None, (Role.SYSTEM,)),
     Area("staff_security", None, None, (Role.SECURITY,)),
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, content, declarations, facetoface, finance, learners, reports, staff
+from .views import audit, auth, content, declarations, facetoface, finance, learners, reports, site, staff
 
 app_name = "office"
 
@@ -75,4 +75,14 @@ urlpatterns = [
     # invoices (发票管理, a finance desk: jxjy.office.views.finance)
     path("finance/invoices/", finance.invoice_list, name="finance_invoices"),
     path("finance/invoices/<int:pk>/", finance.invoice_detail, name="finance_invoice"),
+    # site (帮助与公告: 联系我们, 常见问题, 通知公告; the province only)
+    path("site/", site.home, name="site_home"),
+    path("site/offices/<int:pk>/", site.office_edit, name="site_office_edit"),
+    path("site/faqs/new/", site.faq_create, name="site_faq_create"),
+    path("site/faqs/<int:pk>/", site.faq_edit, name="site_faq_edit"),
+    path("site/faqs/<int:pk>/delete/", site.faq_delete, name="site_faq_delete"),
+    path("site/notices/new/", site.notice_create, name="site_notice_create"),
+    path("site/notices/<int:pk>/", site.notice_edit, name="site_notice_edit"),
+    path("site/notices/<int:pk>/delete/", site.notice_delete, name="site_notice_delete"),
+    path("site/attachments/<int:pk>/delete/", site.attachment_delete, name="site_attachment_delete"),
 ]

@@ -5,8 +5,10 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from jxjy.accounts.models import Grade
 from jxjy.lib import sheets
 from jxjy.lib.errors import UserError
+from jxjy.lib.forms import PlainErrors
 from jxjy.lib.sheets import SheetLimits
 from jxjy.lib.uscc import InvalidCreditCode, normalize_credit_code
 
@@ -14,7 +16,7 @@ from .models import InvoiceDelivery, InvoiceType
 from .unit_enrollment import RosterRow
 
 
-class CheckoutForm(forms.Form):
+class CheckoutForm(PlainErrors, forms.Form):
     """提交订单: 发票抬头 and 发票配送方式."""
 
     invoice_type = forms.ChoiceField(
@@ -93,7 +95,7 @@ class CheckoutForm(forms.Form):
         return invoice
 
 
-class ClassFilterForm(forms.Form):
+class ClassFilterForm(PlainErrors, forms.Form):
     year = forms.TypedChoiceField(label="培训年度", coerce=int, required=False)
     grade = forms.ChoiceField(label="技术等级", required=False)
 
@@ -101,6 +103,17 @@ class ClassFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [("", "全部年度")] + [(y, f"{y}年度") for y in years]
         self.fields["grade"].choices = [("", "全部等级"), *grades]
+
+
+class GradeForm(PlainErrors, forms.Form):
+    """您的技术等级, asked once at the first visit to 网络班报名: one large card per grade."""
+
+    grade = forms.ChoiceField(
+        label="您的技术等级",
+        choices=Grade.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择您的技术等级。", "invalid_choice": "请选择您的技术等级。"},
+    )
 
 
 # A class id as a page sends it: ASCII digits (int() also takes "١" or "-1"), no larger than a database integer.
@@ -161,7 +174,7 @@ class _NoOrder:
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
-class RosterForm(forms.Form):
+class RosterForm(PlainErrors, forms.Form):
     """名单: pasted rows (身份证号 姓名 [技术等级]) or an Excel file with the same three columns."""
 
     year = forms.TypedChoiceField(label="培训年度", coerce=int)
@@ -172,7 +185,7 @@ class RosterForm(forms.Form):
         help_text="每行一人：身份证号 姓名 技术等级（用空格或逗号分隔；技术等级可不填，按学员账号登记的等级报名）。",
     )
     roster_file = forms.FileField(label="或上传 Excel 名单（.xlsx，三列：身份证号、姓名、技术等级）", required=False)
-    captcha = CaptchaField(label="图形验证码", error_messages={"invalid": "图形验证码不正确，请重新输入。"})
+    captcha = CaptchaField(label="图形验证码", error_messages={"invalid": "图形验证码不对，请看清后重新输入。"})
 
     def __init__(self, *args, years, **kwargs):
         super().__init__(*args, **kwargs)

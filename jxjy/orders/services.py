@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jxjy.accounts.models import Grade, User
+from jxjy.accounts.services import update_profile
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.catalog.models import TrainingClass, YearClaim, YearClaimSource
@@ -29,6 +30,23 @@ class GradeMissing(UserError):
 
     def __init__(self):
         super().__init__("请先在“账号设置”中填写您的技术等级，再报名网络班。")
+
+
+# --- 您的技术等级, asked at the first visit to 网络班报名 ----------------------------------------------------
+
+
+def set_own_grade(*, user, grade) -> User:
+    """A learner with no 技术等级 yet states it (it decides which classes they may order). Once set, only the city
+    office changes it (accounts.learners.change_city_and_grade), so a second answer is refused. Saved and audited
+    like any 基础信息 change (accounts.services.update_profile); the account row is locked so two taps save once."""
+    if grade not in Grade.values:
+        raise UserError("请选择您的技术等级。", field="grade")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.grade:
+            raise UserError("您的技术等级已经填写过了。如需更改，请到所在市工考办办理。", field="grade")
+        update_profile(user=user, changes={"grade": grade})
+    return user
 
 
 # --- 预报名清单 ---------------------------------------------------------------------------------

@@ -8,18 +8,22 @@ import kombu
 import redis
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.http import Http404, HttpResponse, JsonResponse
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from jxjy.accounts.forms import LoginForm
 from jxjy.lib.outage import RETRY_AFTER, outage_cause, outage_log, outage_response, plain_page
 from jxjy.lib.redirects import safe_next
+from jxjy.lib.serving import SANDBOX
 from jxjy.lib.sms import get_backend
 
 from .context_processors import A11Y_COOKIE
-from .models import Notice
+from .manual import manual_pdf
+from .models import ContactOffice, Faq, Notice, NoticeAttachment
 
 TRAINING_STEPS = [
     ("注册", "用身份证号激活账号"),
@@ -40,12 +44,49 @@ def home(request):
 
 
 def notice_list(request):
-    return render(request, "portal/notice_list.html", {"notices": Notice.objects.published()[:100]})
+    notices = Notice.objects.published().annotate(attachment_count=Count("attachments"))[:100]
+    return render(request, "portal/notice_list.html", {"notices": notices})
 
 
 def notice_detail(request, pk):
     notice = get_object_or_404(Notice.objects.published(), pk=pk)
     return render(request, "portal/notice_detail.html", {"notice": notice})
+
+
+def notice_attachment(request, pk):
+    """An attachment of a published notice, always as a download (never shown or sniffed as a page)."""
+    attachment = get_object_or_404(NoticeAttachment.objects.filter(notice__in=Notice.objects.published()), pk=pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=True,
+        filename=attachment.download_name,  # Django writes filename*=utf-8''… (RFC 5987) for a Chinese name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SANDBOX
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def contact(request):
+    """联系我们: every office's phones and hours; a signed-in learner's own city first."""
+    offices = list(ContactOffice.objects.select_related("city"))
+    city_id = getattr(request.user, "city_id", None) if request.user.is_authenticated else None
+    mine = next((o for o in offices if o.city_id == city_id), None)
+    others = [o for o in offices if o is not mine]
+    return render(request, "portal/contact.html", {"mine": mine, "offices": others})
+
+
+def faq(request):
+    return render(request, "portal/faq.html", {"faqs": Faq.objects.filter(is_published=True)})
+
+
+def manual(request):
+    """学员操作手册 (PDF), built once per process from the text in jxjy/portal/manual/."""
+    response = HttpResponse(manual_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, "学员操作手册.pdf")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def privacy(request):
@@ -54,12 +95,18 @@ def privacy(request):
 
 @require_POST
 def toggle_a11y(request):
-    """大字/高对比 switch: kept in a cookie so it holds on every page, signed in or not."""
-    response = redirect(safe_next(request, "/"))
-    if request.COOKIES.get(A11Y_COOKIE) == "1":
-        response.delete_cookie(A11Y_COOKIE)
+    """大字/高对比 switch: kept in a cookie so it holds on every page, signed in or not. site.js posts it with
+    fetch and gets JSON back, so the page is not reloaded (typed input and a playing video stay); without
+    JavaScript the form posts as usual and is redirected back."""
+    turn_on = request.COOKIES.get(A11Y_COOKIE) != "1"
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        response = JsonResponse({"a11y": turn_on, "label": "标准模式" if turn_on else "大字模式"})
     else:
+        response = redirect(safe_next(request, "/"))
+    if turn_on:
         response.set_cookie(A11Y_COOKIE, "1", max_age=365 * 86400, samesite="Lax", secure=request.is_secure())
+    else:
+        response.delete_cookie(A11Y_COOKIE)
     return response
 
 

@@ -20,7 +20,8 @@ ROWS = (
     ("learning", "payments"),
     ("exams", "declarations", "facetoface"),
     ("certificates",),
-    ("office", "portal"),
+    ("portal",),  # public pages; below the back office, which edits their 通知公告 and help (issue 15)
+    ("office",),
     ("demo",),  # the demo data fills every app, the portal's 通知公告 included: it stands on the roof
 )
 ROW = {app: level for level, apps in enumerate(ROWS) for app in apps}

@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 
 from jxjy.lib.idcard import check_char
 
+from .steps import send_code, sms_code
+
 pytestmark = pytest.mark.browser
 
 CAPTCHA = "PASSED"
@@ -19,19 +21,6 @@ CAPTCHA = "PASSED"
 def at(path):
     """page.url matches `path` on the live server, with or without a query string."""
     return re.compile(rf"^https?://[^/]+{re.escape(path)}(\?.*)?$")
-
-
-def sms_code(outbox, mobile):
-    assert outbox, "no SMS was sent"
-    message = outbox[-1]
-    assert message.mobile == mobile
-    return message.params["code"]
-
-
-def send_code(page):
-    """获取验证码: the page's script posts it and reports in the status line under the code field."""
-    page.get_by_role("button", name="获取验证码").click()
-    expect(page.locator(".send-status")).to_contain_text("验证码已发送")
 
 
 def log_in(scope, id_number, password):

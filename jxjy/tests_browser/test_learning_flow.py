@@ -8,17 +8,15 @@ visited is screenshotted to test-artifacts/screenshots/<viewport>-<step>.png and
 """
 
 import re
-import time
 from decimal import Decimal
 
 import pytest
-from django.core.files import File
 from playwright.sync_api import expect
 
 from conftest import make_catalog
 
 from .conftest import SCREENSHOTS
-from .steps import at, log_in
+from .steps import Heartbeats, add_course, at, log_in, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -30,28 +28,9 @@ QUESTION = "公共机构开展节能工作的主要目的是什么？"
 VIDEO_SECONDS = 20
 QUIZ_TIMEOUT_MS = 30_000
 ENDED_TIMEOUT_MS = 40_000
-BEAT_URL = "/learning/heartbeat/"
 
 
 # --- Data -------------------------------------------------------------------------------------------
-
-
-def add_course(training_class, title, category, hours, video, duration, chapter="第一章 概述", courseware="1.1 导学"):
-    """A course of the class with one chapter and one courseware. `video` is a file to save into the courseware's
-    FileField, or the name of a video already in storage (to share it)."""
-    from jxjy.catalog.models import Chapter, Course, Courseware
-
-    course = Course.objects.create(title=title, category=category, hours=Decimal(hours))
-    training_class.courses.add(course)
-    chapter = Chapter.objects.create(course=course, title=chapter)
-    courseware = Courseware(chapter=chapter, title=courseware, duration=duration)
-    if isinstance(video, str):
-        courseware.video.name = video
-    else:
-        with open(video, "rb") as handle:
-            courseware.video.save(video.name, File(handle), save=False)
-    courseware.save()
-    return course, courseware
 
 
 @pytest.fixture
@@ -91,16 +70,15 @@ def learning(alice, tmp_path):
 
 
 def enter_class(browsing, enrollment, step):
-    """学员中心 → the class card → 进班 (shown on hover on a desktop, always on a phone)."""
+    """学员中心 → the class card → 进班 (always visible, on a desktop too: no hover-only action); the card's main
+    button is the next step, 去选课 while nothing is chosen."""
     page = browsing.page
     card = page.locator(".class-card").filter(has=page.get_by_role("heading", name=CLASS_TITLE, exact=True))
     expect(card).to_have_count(1)
     expect(card).to_contain_text("学习进度 0%")
+    expect(card.locator(".next-step-btn")).to_have_text("去选课")
     enter = card.get_by_role("link", name="进班")
     browsing.snap(step)
-    if browsing.viewport == "desktop":
-        expect(enter).to_have_css("opacity", "0")
-        card.hover()
     expect(enter).to_have_css("opacity", "1")
     enter.click()
     expect(page).to_have_url(at(f"/study/{enrollment.pk}/"))
@@ -161,44 +139,6 @@ def select_courses(browsing, enrollment, step_before, step_after):
     browsing.snap(step_after)
     page.get_by_role("link", name="返回", exact=True).click()
     expect(page).to_have_url(at(f"/study/{enrollment.pk}/"))
-
-
-class Heartbeats:
-    """Counts the player's heartbeat requests, to wait until every one sent has been answered."""
-
-    def __init__(self, page):
-        self.page = page
-        self.sent = self.done = 0
-        page.on("request", lambda request: self._count(request, "sent"))
-        page.on("requestfinished", lambda request: self._count(request, "done"))
-        page.on("requestfailed", lambda request: self._count(request, "done"))
-
-    def _count(self, request, field):
-        if BEAT_URL in request.url:
-            setattr(self, field, getattr(self, field) + 1)
-
-    def settle(self, timeout=10.0):
-        """Wait until no heartbeat is in flight for half a second."""
-        deadline = time.monotonic() + timeout
-        quiet_since = None
-        while time.monotonic() < deadline:
-            self.page.wait_for_timeout(100)
-            if self.sent == self.done:
-                quiet_since = quiet_since or time.monotonic()
-                if time.monotonic() - quiet_since >= 0.5:
-                    return
-            else:
-                quiet_since = None
-        raise AssertionError(f"heartbeats still in flight: {self.sent} sent, {self.done} answered")
-
-
-def wait_until(check, timeout, message):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(message)
 
 
 # --- The flow ---------------------------------------------------------------------------------------

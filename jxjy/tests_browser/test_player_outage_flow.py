@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import browsing_session
-from .steps import at, log_in
-from .test_learning_flow import BEAT_URL, learning  # noqa: F401 (the fixture)
+from .steps import BEAT_URL, at, log_in
+from .test_learning_flow import learning  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.browser
 

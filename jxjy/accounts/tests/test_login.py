@@ -46,7 +46,7 @@ def test_lowercase_x_id_logs_in(client):
 def test_wrong_captcha_is_refused_and_not_counted(client, alice):
     for _ in range(6):
         response = login(client, alice.id_number, captcha={"captcha_0": "x", "captcha_1": "NOPE"})
-        assert "图形验证码不正确" in response.content.decode()
+        assert "图形验证码不对" in response.content.decode()
     assert login(client, alice.id_number).status_code == 302
 
 

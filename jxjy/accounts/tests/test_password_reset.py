@@ -61,7 +61,7 @@ def test_req_9_unknown_pair_is_throttled_like_a_known_one(client, alice):
 
 def test_wrong_captcha_is_refused(client, alice, outbox):
     response = start(client, "张伟", alice.id_number, captcha={"captcha_0": "x", "captcha_1": "nope"})
-    assert "图形验证码不正确" in response.content.decode()
+    assert "图形验证码不对" in response.content.decode()
     assert outbox == []
 
 

@@ -111,7 +111,7 @@ def test_bad_fields_get_clear_messages(alice):
     with freeze_time(TODAY):
         response = file(client_for(alice), hours_claimed="0", title="", category="public")
     html = response.content.decode()
-    assert "申报学时须在 0.5 至 200 之间" in html and "这个字段是必须的" in html and "选择一个有效的选项" in html
+    assert "申报学时须在 0.5 至 200 之间" in html and "请填写培训名称。" in html and "请从列表中选择抵扣类别。" in html
     assert not Declaration.objects.exists()
 
 
@@ -201,7 +201,7 @@ def test_the_years_cap_is_half_the_professional_requirement(alice, nanjing_revie
 def test_rejection_needs_a_reason_the_learner_sees(alice, nanjing_reviewer):
     declaration = filed(alice)
     response = review(nanjing_reviewer, declaration, action="reject", **{"reason-reason": ""})
-    assert Declaration.objects.get().status == Status.PENDING and "这个字段是必须的" in response.content.decode()
+    assert Declaration.objects.get().status == Status.PENDING and "请填写" in response.content.decode()
     review(nanjing_reviewer, declaration, action="reject", **{"reason-reason": "缺少结业证书原件"})
     declaration.refresh_from_db()
     assert declaration.status == Status.REJECTED and not CreditEntry.objects.exists()

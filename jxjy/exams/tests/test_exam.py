@@ -229,7 +229,7 @@ def test_the_exam_is_refused_below_100_percent(alice, catalog):
     enrollment = enroll(alice, catalog[(2026, "L4")], complete=False)
     client = client_for(alice)
     page = client.get(reverse("exams:exam", args=[enrollment.pk])).content.decode()
-    assert "班级进度达到 100% 才能参加考试" in page and "公共课还差 16 学时" in page
+    assert "学习进度达到 100% 后才能参加考试，现在 0%" in page and "公共课还差 16 学时" in page
     refused = client.post(reverse("exams:enter", args=[enrollment.pk]), follow=True)
     assert "班级进度达到 100%" in refused.content.decode()
     assert not ExamAttempt.objects.exists()

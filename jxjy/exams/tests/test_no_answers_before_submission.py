@@ -15,6 +15,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
@@ -141,13 +142,16 @@ def start_practice(learner, enrollment, **data):
 
 def check_class_pages(detector, learner, enrollment, courseware):
     e = enrollment.pk
+    courseware.captions.save("captions.vtt", ContentFile("WEBVTT\n\n00:00.000 --> 00:02.000\n第一章 导学\n"))
     for name, url in (
         ("学员中心", reverse("learning:center")),
+        ("学习记录", reverse("learning:records")),
         ("班级首页", reverse("learning:class_home", args=[e])),
         ("在线选课", reverse("learning:select", args=[e])),
         ("我的课程", reverse("learning:courses", args=[e])),
         ("播放页", reverse("learning:player", args=[e, courseware.pk])),
         ("课件视频", reverse("learning:video", args=[e, courseware.pk])),
+        ("字幕", reverse("learning:captions", args=[e, courseware.pk])),
         ("在线练习", reverse("exams:practice", args=[e])),
         ("错题本", reverse("exams:wrong_book", args=[e])),
         ("在线考试", reverse("exams:exam", args=[e])),
@@ -156,9 +160,9 @@ def check_class_pages(detector, learner, enrollment, courseware):
         detector.assert_no_answers(name, lambda url=url: text(learner.get(url)))
 
 
-def check_checkpoints(detector, learner, enrollment, courseware, clock, bank):
-    """播放 (the session's opening reply), the heartbeat reply that brings a pop-up question, and the reply to a
-    wrong answer to it."""
+def check_checkpoints(detector, learner, enrollment, courseware, clock, bank, exam_open):
+    """播放 (the session's opening reply), the heartbeat reply that brings a pop-up question, the reply to a
+    wrong answer to it, and 看解析 after two wrong answers (its 解析, unless an exam is open)."""
     start_url = reverse("learning:playback_start", args=[enrollment.pk, courseware.pk])
     detector.assert_no_answers("开始播放", lambda: text(learner.post(start_url), drop=("session",)))
     opened = learner.post(start_url).json()
@@ -180,6 +184,15 @@ def check_checkpoints(detector, learner, enrollment, courseware, clock, bank):
     answer_url = reverse("learning:checkpoint_answer", args=[checkpoint.pk])
     wrong = {"answer": list(bank.wrong_in_both(checkpoint.question_id))}
     detector.assert_no_answers("弹题答错", lambda: text(learner.post(answer_url, wrong)))
+    assert len(Checkpoint.objects.get(pk=checkpoint.pk).wrong_answers) >= 2
+
+    def ask_help():
+        return text(learner.post(answer_url, {"help": "1"}))
+
+    if exam_open:  # refused while an exam is open, like practice's 显示答案
+        detector.assert_no_answers("看解析（考试中）", ask_help)
+    else:
+        detector.assert_answers("看解析（答错两次后）", ask_help)
 
 
 def test_no_page_or_reply_gives_an_answer_away_before_submission(world):
@@ -198,7 +211,7 @@ def test_no_page_or_reply_gives_an_answer_away_before_submission(world):
         check_class_pages(detector, learner, enrollment, courseware)
         detector.assert_no_answers("练习（未选显示答案）", lambda: text(learner.get(practice_url(enrollment, plain))))
         reveal_url = reverse("exams:practice_reveal", args=[e, asked.pk, asked.questions[0]])
-        check_checkpoints(detector, learner, enrollment, courseware, clock, bank)
+        check_checkpoints(detector, learner, enrollment, courseware, clock, bank, exam_open=False)
         # What the learner asked for, or handed in, does show the answers (and the detector sees it).
         detector.assert_answers(
             "练习（开始前选了显示答案）", lambda: text(learner.get(practice_url(enrollment, shown)))
@@ -225,7 +238,7 @@ def test_no_page_or_reply_gives_an_answer_away_before_submission(world):
         a = attempt.pk
         entry = attempt.paper[0]
         check_class_pages(detector, learner, enrollment, courseware)
-        check_checkpoints(detector, learner, enrollment, courseware, clock, bank)
+        check_checkpoints(detector, learner, enrollment, courseware, clock, bank, exam_open=True)
         for name, fetch in (
             ("试卷", lambda: text(learner.get(reverse("exams:attempt", args=[e, a])))),
             ("进入（继续考试）", lambda: text(learner.post(reverse("exams:enter", args=[e])))),

@@ -6,10 +6,12 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from jxjy.catalog import captions
 from jxjy.catalog.models import Chapter, Course, Courseware
 from jxjy.lib import numbers
 
 VIDEO_ACCEPT = "video/*,.mp4,.mov,.m4v,.avi,.wmv,.flv,.mkv,.webm,.mpg,.mpeg"
+CAPTIONS_ACCEPT = ".vtt,.srt,text/vtt"
 
 
 def _squash(value):
@@ -58,7 +60,9 @@ class ChapterForm(forms.ModelForm):
 
 
 class CoursewareForm(forms.ModelForm):
-    """A courseware's title and order, with its video: required for a new courseware, optional to replace one."""
+    """A courseware's title and order, with its video: required for a new courseware, optional to replace one.
+    An existing courseware also takes captions (WebVTT or SRT, stored as clean WebVTT) or has them removed; a new
+    one gets them once its video has been processed."""
 
     video_file = forms.FileField(
         label="视频文件",
@@ -66,6 +70,14 @@ class CoursewareForm(forms.ModelForm):
         widget=forms.FileInput(attrs={"accept": VIDEO_ACCEPT}),
         help_text="常见格式的视频均可（MP4、MOV、AVI、WMV 等），上传后自动转为网页播放格式。",
     )
+    caption_file = forms.FileField(
+        label="字幕文件（可不选）",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": CAPTIONS_ACCEPT}),
+        help_text=f"WebVTT（.vtt）或 SRT（.srt）格式，UTF-8 或 GBK 编码均可，不超过 {captions.MAX_SIZE_TEXT}。"
+        "学员播放时可以打开或关闭字幕。",
+    )
+    remove_captions = forms.BooleanField(label="删除现有字幕", required=False)
 
     class Meta:
         model = Courseware
@@ -82,6 +94,12 @@ class CoursewareForm(forms.ModelForm):
             self.fields["video_file"].error_messages["required"] = "请选择要上传的视频文件。"
         else:
             self.fields["video_file"].label = "更换视频（可不选）"
+        if self.instance.pk is None:
+            del self.fields["caption_file"], self.fields["remove_captions"]
+        elif self.instance.captions:
+            self.fields["caption_file"].label = "更换字幕（可不选）"
+        else:
+            del self.fields["remove_captions"]
 
     def clean_title(self):
         title = _squash(self.cleaned_data["title"])
@@ -98,6 +116,32 @@ class CoursewareForm(forms.ModelForm):
         if upload is not None and upload.size == 0:
             raise forms.ValidationError("上传的文件是空的，请重新选择视频文件。")
         return upload
+
+    def clean_caption_file(self):
+        """The upload as clean WebVTT text (None when none was chosen). Its cues must fit the current video unless
+        a new video comes with it."""
+        upload = self.cleaned_data.get("caption_file")
+        if upload is None:
+            return None
+        duration = None if self.files.get(self.add_prefix("video_file")) else self.instance.duration
+        try:
+            return captions.read_upload(upload, duration=duration)
+        except captions.CaptionError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("caption_file") and cleaned.get("remove_captions"):
+            self.add_error("remove_captions", "上传新字幕时不用勾选“删除现有字幕”，新字幕会替换旧的。")
+        return cleaned
+
+    def save(self, commit=True):
+        vtt = self.cleaned_data.get("caption_file")
+        if vtt:
+            captions.attach(self.instance, vtt)
+        elif self.cleaned_data.get("remove_captions"):
+            captions.detach(self.instance)
+        return super().save(commit)
 
 
 class QuestionImportForm(forms.Form):

@@ -47,7 +47,7 @@ def test_content_editor_creates_and_edits_a_course(content_editor):
         ({"title": "   "}, "title", "请填写课程名称。"),
         ({"hours": "0"}, "hours", "学时须在 0.5 至 100 之间。"),
         ({"hours": "101"}, "hours", "学时须在 0.5 至 100 之间。"),
-        ({"category": "nonsense"}, "category", "选择一个有效的选项"),
+        ({"category": "nonsense"}, "category", "请从列表中选择"),
     ],
 )
 def test_course_form_refuses_bad_input_in_chinese(content_editor, data, field, message):

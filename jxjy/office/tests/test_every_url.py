@@ -144,7 +144,7 @@ def foreign_value(name, arg, w):
             "declarations:attachment": w["attachment"].pk, "orders:invoice_pdf": w["invoice"].pk,
             "office:finance_invoice": w["invoice"].pk, "orders:enroll": w["class"].pk,
             "orders:pre_enrollment_add": w["class"].pk, "orders:pre_enrollment_remove": w["class"].pk,  # a class id: removes the learner's own entry
-            "portal:notice_detail": w["notice"].pk, "office:content_chapter_edit": w["chapter"].pk,
+            "portal:notice_detail": w["notice"].pk, "portal:notice_attachment": w["notice"].pk, "office:content_chapter_edit": w["chapter"].pk,
             "office:content_chapter_create": w["course"].pk, "office:content_courseware_create": w["chapter"].pk,
             "office:content_courseware_edit": w["courseware"].pk, "office:content_courseware_poster": w["courseware"].pk,
             "office:content_job": 1, "office:content_job_status": 1, "orders:invitation_confirm": w["invitation"].pk,

@@ -221,7 +221,7 @@ def test_learners_cannot_use_the_staff_sign_in(client, alice):
 def test_wrong_captcha_is_refused(client, province_admin):
     data = {"username": "province", "password": PASSWORD, "captcha_0": "x", "captcha_1": "WRONG"}
     page = client.post(LOGIN, data).content.decode()
-    assert "图形验证码不正确" in page
+    assert "图形验证码不对" in page
     assert "_auth_user_id" not in client.session
 
 

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from jxjy.catalog import editing, questionbank
+from jxjy.catalog import captions, editing, questionbank
 from jxjy.catalog.models import Chapter, Course, Courseware, VideoJob
 from jxjy.catalog.videojobs import NOT_A_VIDEO
 from jxjy.lib import sheets
@@ -130,7 +130,13 @@ def _courseware_form(request, chapter, courseware=None):
     return _render(
         request,
         "office/content/courseware_form.html",
-        {"form": form, "chapter": chapter, "course": chapter.course, "courseware": courseware},
+        {
+            "form": form,
+            "chapter": chapter,
+            "course": chapter.course,
+            "courseware": courseware,
+            "captions": captions.summary(courseware) if courseware is not None else None,
+        },
         status=status,
     )
 

@@ -63,7 +63,7 @@ def test_learner_requests_a_unit_invoice_on_a_paid_order(learner, alice, order):
         ({**UNIT, "unit_name": ""}, "请填写单位名称"),
         ({**UNIT, "delivery": "post"}, "请选择收件地址"),
         ({**UNIT, "email": ""}, "电子发票需要填写接收邮箱"),
-        ({**UNIT, "invoice_type": "none"}, "选择一个有效的选项"),
+        ({**UNIT, "invoice_type": "none"}, "请从列表中选择发票抬头"),
     ],
 )
 def test_invalid_requests_are_refused_next_to_the_field(learner, order, data, field_error):
@@ -163,7 +163,7 @@ def test_the_file_is_404_for_city_offices_and_content_editors(learner, order, na
         (b"<html><script>alert(1)</script></html>", "不是 PDF 文件"),
         (b"\x89PNG\r\n\x1a\n" + b"0" * 100, "不是 PDF 文件"),
         (b"%PDF-1.4 truncated", "PDF 文件不完整"),
-        (b"", "空文件"),
+        (b"", "文件是空的"),
     ],
 )
 def test_the_pdf_is_checked_by_its_content(learner, order, finance_user, content, error):

@@ -290,7 +290,7 @@ def test_id_numbers_are_masked_in_the_check_table(contact, staff, catalog):
 
 def test_captcha_is_required(contact, staff, catalog):
     response = submit(contact, f"{staff[0].id_number} 陈刚", captcha_1="WRONG")
-    assert response.status_code == 400 and "图形验证码不正确" in response.content.decode()
+    assert response.status_code == 400 and "图形验证码不对" in response.content.decode()
     assert not Order.objects.exists()
     page = contact.get(reverse("orders:unit_enrollment")).content.decode()
     assert 'name="captcha_1"' in page
@@ -320,7 +320,7 @@ def test_unit_order_needs_a_unit_invoice(contact, staff, catalog):
     assert "单位统一报名缴费" in page and "2026年度" in page and 'value="personal"' not in page
     response = submit(contact, f"{a.id_number} 陈刚", invoice_type="personal", personal_name="张伟")
     assert response.status_code == 400
-    assert "选择一个有效的选项" in response.content.decode()
+    assert "请从列表中选择发票抬头" in response.content.decode()
     response = submit(contact, f"{a.id_number} 陈刚", tax_id="91320102MA1W9HQ21A")
     assert response.status_code == 400 and "校验位不正确" in response.content.decode()
     assert not Order.objects.exists()

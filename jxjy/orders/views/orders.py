@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
@@ -7,16 +9,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from jxjy.accounts import services as account_services
 from jxjy.accounts.decorators import learner_required
-from jxjy.accounts.models import Grade
+from jxjy.accounts.forms import AddressForm
+from jxjy.accounts.models import Address, Grade
 from jxjy.catalog.models import TrainingClass, TrainingYear, YearClaimSource
 from jxjy.catalog.services import claimed_years
-from jxjy.lib.errors import UserError
+from jxjy.lib.errors import UserError, show_on
 from jxjy.lib.redirects import safe_next
 
 from .. import services
-from ..forms import CheckoutForm, ClassFilterForm, validate_class_ids
-from ..models import InvitationStatus, Order, OrderLine, OrderStatus, PreEnrollment, UnitInvitation
+from ..forms import CheckoutForm, ClassFilterForm, GradeForm, validate_class_ids
+from ..models import InvitationStatus, InvoiceDelivery, Order, OrderLine, OrderStatus, PreEnrollment, UnitInvitation
+from . import grade as grade_question
 
 
 def current_year():
@@ -40,12 +45,19 @@ def _refused(request, exc, fallback="orders:classes"):
 
 @learner_required
 def class_list(request):
+    """网络班报名: a learner with no 技术等级 is asked it first; then the classes of their grade (查看全部等级 shows
+    the others, which they cannot order)."""
+    grade = request.user.grade
+    if not grade:
+        if request.method == "POST":
+            return grade_question.answer(request)
+        return grade_question.ask(request, GradeForm())
     years = list(TrainingYear.objects.values_list("year", flat=True))
     data = request.GET.copy()
     if "year" not in data and current_year() in years:
         data["year"] = current_year()
-    if "grade" not in data and request.user.grade:
-        data["grade"] = request.user.grade
+    if "grade" not in data:
+        data["grade"] = grade
     form = ClassFilterForm(data, years=years, grades=Grade.choices)
     classes = TrainingClass.objects.published().select_related("year").order_by("-year", "grade", "id")
     if form.is_valid():
@@ -63,12 +75,11 @@ def class_list(request):
     in_list = set(PreEnrollment.objects.filter(user=request.user).values_list("training_class_id", flat=True))
     now = timezone.now()
     cards = []
-    grade = request.user.grade
     for training_class in classes[:200]:
         if training_class.pk in my_class_ids:
             status, label = "enrolled", "已报名"
         elif training_class.grade != grade:
-            status, label = "other_grade", "非本人技术等级" if grade else "请先填写技术等级"
+            status, label = "other_grade", "非本人技术等级"
         elif not training_class.is_open(now):
             status, label = "closed", "已截止" if now >= training_class.enroll_end else "未开始"
         elif training_class.year_id in held:
@@ -76,8 +87,17 @@ def class_list(request):
             status, label = "year_taken", f"本年度已报{taken_by}"
         else:
             status, label = "open", "可报名"
-        cards.append({"c": training_class, "status": status, "label": label, "in_list": training_class.pk in in_list})
-    context = {"form": form, "cards": cards, "grade_missing": not grade, "menu": "catalog"}
+        card = {"c": training_class, "status": status, "label": label, "in_list": training_class.pk in in_list}
+        cards.append({**card, "matches": training_class.grade == grade})
+    year = data.get("year", "")
+    context = {
+        "form": form,
+        "cards": cards,
+        "showing_all": not data.get("grade"),
+        "all_grades_url": "?" + urlencode({"year": year, "grade": ""}),
+        "my_grade_url": "?" + urlencode({"year": year, "grade": grade}),
+        "menu": "catalog",
+    }
     return render(request, "orders/class_list.html", context)
 
 
@@ -137,8 +157,32 @@ def pre_enrollment(request):
 # --- 提交订单 → 确认订单信息 → 立即支付 --------------------------------------------------------------
 
 
+def _add_address(request):
+    """新增收件地址 inside 提交订单: accounts' own form and service (its checks, its limit, its audit record).
+    Returns the bound form and the saved address (None when the form is shown again with its errors)."""
+    form = AddressForm(request.POST, prefix="addr", instance=Address(user=request.user))
+    if form.is_valid():
+        try:
+            return form, account_services.save_address(user=request.user, address=form.save(commit=False))
+        except UserError as exc:
+            show_on(form, exc)
+    return form, None
+
+
+def _kept_order_values(data, added):
+    """The order form's values as posted, to show again unbound (no error under fields the learner has not finished
+    yet), with a just-added address chosen for 邮寄."""
+    fields = CheckoutForm.base_fields
+    values = {name: fields[name].widget.value_from_datadict(data, {}, name) for name in fields}
+    values = {name: value for name, value in values.items() if value is not None}
+    if added is not None:
+        values.update(address=str(added.pk), delivery=InvoiceDelivery.POST)
+    return values
+
+
 @learner_required
 def checkout(request):
+    """提交订单. Its 新增收件地址 posts here too, with the order form's values, which come back filled in."""
     try:
         ids = validate_class_ids((request.POST.get("classes") or request.GET.get("classes", "")).split(","))
     except ValidationError:
@@ -147,7 +191,6 @@ def checkout(request):
     if not classes:
         messages.error(request, "请先选择班级。")
         return redirect("orders:classes")
-    form = CheckoutForm(request.POST or None, user=request.user)
     problem = None
     try:
         services.check_orderable(request.user, classes)
@@ -155,7 +198,13 @@ def checkout(request):
         return _refused(request, exc)
     except UserError as exc:
         problem = exc.message
-    if request.method == "POST" and problem is None and form.is_valid():
+    adding = request.method == "POST" and "add_address" in request.POST
+    address_form, added = _add_address(request) if adding else (AddressForm(prefix="addr"), None)
+    if adding:
+        form = CheckoutForm(user=request.user, initial=_kept_order_values(request.POST, added))
+    else:
+        form = CheckoutForm(request.POST or None, user=request.user)
+    if request.method == "POST" and not adding and problem is None and form.is_valid():
         try:
             order = services.place_order(
                 user=request.user, class_ids=[c.pk for c in classes], invoice=form.invoice(), actor=request.user
@@ -168,11 +217,15 @@ def checkout(request):
         "classes": classes,
         "total": sum(c.fee for c in classes),
         "form": form,
+        "address_form": address_form,
+        "address_open": adding and added is None,
+        "address_added": added,
         "problem": problem,
         "class_ids": ",".join(str(c.pk) for c in classes),
         "menu": "catalog",
     }
-    return render(request, "orders/checkout.html", context, status=400 if problem and request.method == "POST" else 200)
+    refused = problem and request.method == "POST" and not adding
+    return render(request, "orders/checkout.html", context, status=400 if refused else 200)
 
 
 @learner_required
@@ -219,18 +272,34 @@ def order_list(request):
         .values("order_id")
         .annotate(invited=Count("id"), confirmed=Count("id", filter=Q(status=InvitationStatus.CONFIRMED)))
     }
+    now = timezone.now()
     for order in orders:
         order.invited = answers.get(order.pk, {}).get("invited", 0)
         order.confirmed = answers.get(order.pk, {}).get("confirmed", 0)
-    return render(request, "orders/order_list.html", {"orders": orders, "now": timezone.now(), "menu": "orders"})
+        order.pay_by = pay_by(order, now) if order.is_payable(now) else ""
+    return render(request, "orders/order_list.html", {"orders": orders, "menu": "orders"})
+
+
+def pay_by(order, now) -> str:
+    """「请在 13:18 前支付，还剩 25 分钟」 (the date too when the deadline falls on another day)."""
+    deadline = timezone.localtime(order.expires_at)
+    when = f"{deadline:%H:%M}"
+    if deadline.date() != timezone.localdate(now):
+        when = f"{deadline.month}月{deadline.day}日 {when}"
+    minutes = int((order.expires_at - now).total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    left = f"{hours} 小时 {rest} 分钟" if hours else f"{minutes} 分钟" if minutes else "不到 1 分钟"
+    return f"请在 {when} 前支付，还剩 {left}"
 
 
 @learner_required
 def order_detail(request, number):
     order = _own_order(request, number)
     invitations = list(order.invitations.select_related("learner", "training_class").order_by("id"))
+    now = timezone.now()
     context = {
         "order": order,
+        "pay_by": pay_by(order, now) if order.is_payable(now) else "",
         "lines": order.lines.all(),
         "payments": order.payments.all(),
         "invitations": invitations,
@@ -250,6 +319,8 @@ def cancel(request, number):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"订单 {order.number} 已取消。")
+    if request.POST.get("back") == "list":  # 取消订单 pressed in 我的订单
+        return redirect("orders:list")
     return redirect("orders:detail", number=order.number)
 
 

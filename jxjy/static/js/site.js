@@ -122,3 +122,106 @@ if (window.matchMedia("(hover: hover)").matches) {
     });
   });
 }
+
+// 大字模式 without a page reload: typed input and a playing video stay as they are. The form still posts
+// normally (and is redirected back) when this script does not run or the request fails.
+async function toggleLargeText(form) {
+  const button = form.querySelector("button[type=submit]");
+  let data;
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-CSRFToken": csrfToken(form), "X-Requested-With": "XMLHttpRequest" },
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    data = await response.json();
+  } catch (error) {
+    form.submit();
+    return;
+  }
+  document.documentElement.classList.toggle("a11y", data.a11y);
+  button.setAttribute("aria-pressed", data.a11y ? "true" : "false");
+  button.textContent = data.label;
+  window.dispatchEvent(new CustomEvent("a11ychange", { detail: { on: data.a11y } }));
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches("[data-a11y-toggle]")) {
+    event.preventDefault();
+    toggleLargeText(form);
+  }
+});
+
+// 显示密码 / 隐藏密码 beside every password field, so a typo can be seen before it is sent.
+function addPasswordToggle(input) {
+  if (input.dataset.peek) return;
+  input.dataset.peek = "1";
+  const row = document.createElement("div");
+  row.className = "password-row";
+  input.replaceWith(row);
+  row.append(input);
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn-secondary password-peek";
+  button.setAttribute("aria-pressed", "false");
+  if (input.id) button.setAttribute("aria-controls", input.id);
+  button.textContent = "显示密码";
+  button.addEventListener("click", () => {
+    const show = input.type === "password";
+    input.type = show ? "text" : "password";
+    button.setAttribute("aria-pressed", show ? "true" : "false");
+    button.textContent = show ? "隐藏密码" : "显示密码";
+  });
+  row.append(button);
+}
+document.querySelectorAll("input[type=password]").forEach(addPasswordToggle);
+
+// 正在提交…: once a form is sent, its button says so and a second tap does nothing. Forms that a page's own
+// script handles (it calls preventDefault), forms marked data-no-busy and forms that open a new window or only
+// download a file are left alone.
+const BUSY_LABEL = "正在提交…";
+
+function setBusy(button) {
+  if (!button || button.dataset.busyLabel !== undefined) return;
+  const isInput = button.tagName === "INPUT";
+  button.dataset.busyLabel = isInput ? button.value : button.textContent;
+  if (isInput) button.value = BUSY_LABEL;
+  else button.textContent = BUSY_LABEL;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+}
+
+function clearBusy(root) {
+  root.querySelectorAll("form[data-busy]").forEach((form) => delete form.dataset.busy);
+  root.querySelectorAll("[data-busy-label]").forEach((button) => {
+    if (button.tagName === "INPUT") button.value = button.dataset.busyLabel;
+    else button.textContent = button.dataset.busyLabel;
+    delete button.dataset.busyLabel;
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  });
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || form.matches("[data-no-busy]")) return;
+  const submitter = event.submitter;
+  const target = (submitter && submitter.getAttribute("formtarget")) || form.target;
+  if (target === "_blank" || (submitter && submitter.matches("[data-no-busy]"))) return;
+  if (form.dataset.busy) {
+    event.preventDefault(); // a double tap: the first request is already on its way
+    return;
+  }
+  form.dataset.busy = "1";
+  const button = submitter || form.querySelector("button[type=submit], button:not([type]), input[type=submit]");
+  // Disabled only after this event: a disabled button's name=value would be left out of the request.
+  setTimeout(() => setBusy(button), 0);
+  // A reply that is a download leaves the page where it was: give the button back after a while.
+  setTimeout(() => clearBusy(form), 15000);
+});
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) clearBusy(document);
+});
