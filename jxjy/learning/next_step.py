@@ -230,11 +230,7 @@ def next_steps(enrollments, standings: dict, selected: dict | None = None, today
         return {}
     ids = [e.pk for e in enrollments]
     exams = exam_facts(enrollments)
-    studying = [
-        e.pk
-        for e in enrollments
-        if e.status != EnrollmentStatus.COMPLETED and not standings[e.pk].hours_met
-    ]
+    studying = [e.pk for e in enrollments if e.status != EnrollmentStatus.COMPLETED and not standings[e.pk].hours_met]
     rows = selections(ids) if selected is None or studying else []
     selected = selected if selected is not None else selected_hours(ids, rows)
     places = resumes(studying, [row for row in rows if row[0] in studying]) if studying else {}

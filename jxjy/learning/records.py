@@ -11,7 +11,7 @@ Every query is scoped to the learner; a page of days costs the same few queries 
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import F
 from django.db.models.functions import TruncDate
@@ -20,11 +20,11 @@ from django.utils import timezone
 from jxjy.catalog.models import Category, Courseware, TrainingYear
 from jxjy.credits.models import CreditEntry, CreditSource
 
+from . import services
 from .models import CoursewareProgress, PlaybackSession
 
 DEFAULT_MINUTES_PER_HOUR = 45
 ONLINE_PREFIX = "progress:"  # source_id of a finished courseware's entry (learning.services.post_courseware_hours)
-CENT = Decimal("0.01")
 
 
 def minutes_text(seconds: float, *, prefix: str = "", rounding=round) -> str:
@@ -134,24 +134,6 @@ def record_days(user, year: int) -> list[date]:
     return sorted(set(played.distinct()) | set(posted.distinct()), reverse=True)
 
 
-def _shares(course_ids) -> dict:
-    """{courseware id: 学时 it posts when finished}: the course's hours split by duration, the last courseware
-    taking the remainder — the rule of learning.services.post_courseware_hours, for many courses in one query."""
-    by_course: dict = {}
-    rows = Courseware.objects.filter(chapter__course_id__in=course_ids).order_by("pk")
-    rows = rows.values_list("chapter__course_id", "pk", "duration", "chapter__course__hours")
-    for course_id, pk, duration, hours in rows:
-        by_course.setdefault(course_id, (hours, []))[1].append((pk, duration))
-    shares = {}
-    for hours, durations in by_course.values():
-        total = sum(d for _, d in durations) or 1
-        part = {pk: (hours * Decimal(str(d / total))).quantize(CENT, ROUND_HALF_UP) for pk, d in durations}
-        last = durations[-1][0]
-        part[last] = hours - sum(v for pk, v in part.items() if pk != last)
-        shares.update(part)
-    return shares
-
-
 def _bounds(days) -> tuple[datetime, datetime]:
     first, last = min(days), max(days)
     return (
@@ -184,7 +166,7 @@ def day_records(user, year: int, days) -> list[Day]:
         | CoursewareProgress.objects.filter(enrollment__user=user, pk__in=progress_ids)
     }
     by_pk = {p.pk: p for p in progress.values()}
-    shares = _shares({s.courseware.chapter.course_id for s in sessions})
+    shares = services.courseware_shares({s.courseware.chapter.course_id for s in sessions})
 
     found = {day: Day(day) for day in days}
     viewings: dict = {}

@@ -87,24 +87,38 @@ def complete_enrollment(enrollment, *, actor=None, score=None) -> bool:
     return True
 
 
+def courseware_shares(course_ids) -> dict:
+    """{courseware id: the 学时 it posts when finished} for every courseware of these courses, in one query: each
+    course's hours split by duration, the last courseware taking the remainder so a finished course posts exactly
+    its hours. The one rule for posting (post_courseware_hours) and for showing what a courseware will earn
+    (学习记录)."""
+    by_course: dict = {}
+    rows = Courseware.objects.filter(chapter__course_id__in=course_ids).order_by("pk")
+    rows = rows.values_list("chapter__course_id", "pk", "duration", "chapter__course__hours")
+    for course_id, pk, duration, hours in rows:
+        by_course.setdefault(course_id, (hours, []))[1].append((pk, duration))
+    cent = Decimal("0.01")
+    shares = {}
+    for hours, durations in by_course.values():
+        total = sum(d for _, d in durations) or 1
+        part = {pk: (hours * Decimal(str(d / total))).quantize(cent, ROUND_HALF_UP) for pk, d in durations}
+        last_pk = durations[-1][0]
+        part[last_pk] = hours - sum(v for pk, v in part.items() if pk != last_pk)
+        shares.update(part)
+    return shares
+
+
 def post_courseware_hours(progress) -> None:
     """A finished courseware posts its share of the course's hours (by duration) to the ledger, once (the caller
     writes its finished time in the same transaction: only the first writer posts)."""
     courseware = Courseware.objects.select_related("chapter__course").get(pk=progress.courseware_id)
     course = courseware.chapter.course
     enrollment = Enrollment.objects.select_related("training_class", "user").get(pk=progress.enrollment_id)
-    durations = list(Courseware.objects.filter(chapter__course=course).order_by("pk").values_list("pk", "duration"))
-    total = sum(d for _, d in durations) or 1
-    cent = Decimal("0.01")
-    shares = {pk: (course.hours * Decimal(str(d / total))).quantize(cent, ROUND_HALF_UP) for pk, d in durations}
-    # The last courseware takes the remainder, so a finished course posts exactly its hours.
-    last_pk = durations[-1][0]
-    shares[last_pk] = course.hours - sum(v for pk, v in shares.items() if pk != last_pk)
     post_entry(
         user=enrollment.user,
         year=enrollment.training_class.year_id,
         category=course.category,
-        hours=shares[courseware.pk],
+        hours=courseware_shares([course.pk])[courseware.pk],
         source=CreditSource.ONLINE,
         source_id=f"progress:{progress.pk}",
         note=f"{course.title} · {courseware.title}",

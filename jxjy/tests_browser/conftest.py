@@ -127,11 +127,13 @@ def wait_for_requests_to_end(timeout=10.0):
         time.sleep(0.02)
 
 
-def browsing_session(browser, viewport, live_server, expected_error=None, **options):
+def browsing_session(browser, viewport, live_server, expected_error=None, options=None):
     """A Browsing in a fresh context; afterwards, no error in the browser console but those `expected_error` (a
     substring) names. Failed loads and CSP blocks (inline style="" attributes included) show there too. `options`
-    change the context's (a viewport's height, bypass_csp=True for axe)."""
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **{**VIEWPORTS[viewport], **options})
+    override the context's (a viewport's size, bypass_csp=True for axe)."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", **{**VIEWPORTS[viewport], **(options or {})}
+    )
     page = context.new_page()
     page.set_default_timeout(DEFAULT_TIMEOUT_MS)
     errors = []

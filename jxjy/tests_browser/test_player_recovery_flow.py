@@ -118,6 +118,7 @@ def test_signed_out_at_a_question_then_back_at_the_same_place(browsing, learning
     expect(relogin).to_be_visible()
     expect(relogin).to_be_focused()
     expect(status).to_contain_text("登录已过期")
+    expect(page.locator("[data-play-toggle]")).to_be_hidden()  # no 播放 that would do nothing
     browsing.snap("recover-04-signed-out")
     checkpoint.refresh_from_db()
     assert checkpoint.answered_at is None  # nothing was recorded without a session
@@ -181,11 +182,13 @@ def test_another_page_takes_over_then_this_one_takes_it_back(browsing, learning)
     expect(box).to_contain_text(TAKEN_OVER)
     take_back = box.get_by_role("button", name="在本页继续学习")
     expect(take_back).to_be_focused()
+    expect(page.locator("[data-play-toggle]")).to_be_hidden()
     browsing.snap("takeover-02-taken")
     position = current_time(page)
 
     take_back.click()
     expect(box).to_be_hidden()
+    expect(page.locator("[data-play-toggle]")).to_be_visible()
     expect(status).to_have_text("已回到刚才的位置，点击播放继续学习。")
     wait_until(lambda: PlaybackSession.objects.filter(user=user).count() == 3, 5, "no new playback here")
     current = PlaybackSession.objects.get(user=user, is_current=True)

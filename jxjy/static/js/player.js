@@ -22,6 +22,7 @@ const alertNext = alertBox.nextSibling;
 const loginLink = alertBox.querySelector("[data-alert-login]");
 const takeOverButton = alertBox.querySelector("[data-alert-take-over]");
 const nextStep = root.querySelector("[data-next]");
+const playToggle = root.querySelector("[data-play-toggle]");
 const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
 
 const RETRYING = "网络不稳定，正在重试…（已学的时间不会丢失）";
@@ -132,6 +133,7 @@ function hideAlert() {
 
 function halt() {
   stopped = true;
+  playToggle.hidden = true; // nothing to play here until the learner signs in again or takes the playback back
   clearInterval(timer);
   queue.length = 0; // beats of a playback that has ended earn nothing now
   video.pause();
@@ -395,6 +397,17 @@ video.addEventListener("ended", () => {
   enqueue(false);
   showNextStep();
 });
+// A large 播放 / 暂停 under the video: the native controls' buttons are small for a finger on a phone.
+function showPlayState() {
+  if (!video.paused) playToggle.textContent = "❚❚ 暂停";
+  else playToggle.textContent = video.currentTime > 0 && !video.ended ? "▶ 继续播放" : "▶ 播放";
+}
+playToggle.addEventListener("click", () => {
+  if (video.paused) video.play().catch(() => {}); // refused (a question open, timing stopped): the status says why
+  else video.pause();
+});
+for (const name of ["play", "pause", "ended", "seeked"]) video.addEventListener(name, showPlayState);
+
 video.addEventListener("error", () => {
   if (!stopped) say("视频没有加载出来，请检查网络后刷新页面。");
 });
@@ -423,6 +436,8 @@ function begin(data, wanted) {
   gate = data.pending ? data.pending.position : null;
   root.dataset.interval = data.interval;
   hideAlert();
+  playToggle.hidden = false;
+  showPlayState();
   if (duration) watchedEl.textContent = `${Math.floor((Math.min(furthest, duration) / duration) * 100)}%`;
   const resume = () => {
     const at = wanted === null ? data.position : Math.min(wanted, furthest);
