@@ -96,6 +96,20 @@ def send_code(page):
     expect(page.locator(".send-status")).to_contain_text("验证码已发送")
 
 
+def fill_registration(page, outbox, name, id_number, mobile, password):
+    """新用户注册's form filled in: 姓名, 身份证号, 手机号, the captcha, 获取验证码 and the SMS code from the outbox, the
+    password twice, 我已阅读并同意 (the caller presses 立即注册)."""
+    page.get_by_label("姓名", exact=True).fill(name)
+    page.get_by_label("身份证号", exact=True).fill(id_number)
+    page.get_by_label("手机号", exact=True).fill(mobile)
+    page.get_by_label("图形验证码", exact=True).fill(CAPTCHA)
+    send_code(page)
+    page.get_by_label("短信验证码", exact=True).fill(sms_code(outbox, mobile))
+    page.get_by_label("设置密码", exact=True).fill(password)
+    page.get_by_label("确认密码", exact=True).fill(password)
+    page.get_by_role("checkbox", name="我已阅读并同意").check()
+
+
 # --- 网络班报名 and 支付 --------------------------------------------------------------------------------------
 
 RESULT_TIMEOUT_MS = 15_000

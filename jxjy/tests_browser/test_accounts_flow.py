@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from jxjy.lib.idcard import check_char
 
-from .steps import send_code, sms_code
+from .steps import fill_registration, send_code, sms_code
 
 pytestmark = pytest.mark.browser
 
@@ -69,15 +69,7 @@ def test_register_center_logout_login(browsing, outbox):
     expect(page).to_have_url(at("/register/"))
     expect(page.get_by_role("heading", name="新用户注册")).to_be_visible()
 
-    page.get_by_label("姓名", exact=True).fill(name)
-    page.get_by_label("身份证号", exact=True).fill(id_number)
-    page.get_by_label("手机号", exact=True).fill(mobile)
-    page.get_by_label("图形验证码", exact=True).fill(CAPTCHA)
-    send_code(page)
-    page.get_by_label("短信验证码", exact=True).fill(sms_code(outbox, mobile))
-    page.get_by_label("设置密码", exact=True).fill(password)
-    page.get_by_label("确认密码", exact=True).fill(password)
-    page.get_by_role("checkbox", name="我已阅读并同意").check()
+    fill_registration(page, outbox, name, id_number, mobile, password)
     browsing.snap("register-02-form-filled")
     page.get_by_role("button", name="立即注册").click()
 

@@ -30,12 +30,11 @@ from .steps import (
     class_card,
     current_time,
     end_the_session,
+    fill_registration,
     order_entry,
     pay,
     place_checkpoint,
     play,
-    send_code,
-    sms_code,
     wait_until,
 )
 
@@ -115,15 +114,7 @@ def register(browsing, outbox, id_number):
 
     page.locator("header").get_by_role("link", name="新用户注册").click()
     expect(page).to_have_url(at("/register/"))
-    page.get_by_label("姓名", exact=True).fill(NAME)
-    page.get_by_label("身份证号", exact=True).fill(id_number)
-    page.get_by_label("手机号", exact=True).fill(MOBILE)
-    page.get_by_label("图形验证码", exact=True).fill(CAPTCHA)
-    send_code(page)
-    page.get_by_label("短信验证码", exact=True).fill(sms_code(outbox, MOBILE))
-    page.get_by_label("设置密码", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("确认密码", exact=True).fill(NEW_PASSWORD)
-    page.get_by_role("checkbox", name="我已阅读并同意").check()
+    fill_registration(page, outbox, NAME, id_number, MOBILE, NEW_PASSWORD)
     check(browsing, "learner-02-register", True, axe=True)
     page.get_by_role("button", name="立即注册").click()
     expect(page).to_have_url(at("/center/"))
