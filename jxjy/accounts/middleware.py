@@ -50,9 +50,13 @@ class SessionTimeoutMiddleware:
 class MobileRequiredMiddleware:
     """A learner without a verified mobile can do nothing but complete it (完善手机信息)."""
 
-    # A learner may always read the privacy notice, download their data, withdraw consent or ask to close the account.
+    # A learner may always read the privacy notice, download their data, withdraw consent or ask to close the account,
+    # and find help (联系我们, 常见问题 — 换了手机号 is one of them — and the manual).
     ALLOWED = (
         "accounts:complete_mobile",
+        "portal:contact",
+        "portal:faq",
+        "portal:manual",
         "accounts:send_code",
         "accounts:logout",
         "portal:a11y",

@@ -33,6 +33,10 @@ def minutes_text(seconds: float, *, prefix: str = "", rounding=round) -> str:
     return f"{prefix}{minutes} 分钟" if minutes >= 1 else f"{prefix}{round(seconds)} 秒"
 
 
+# Sessions closer than this read as one 播放时间: 12:30–12:41, not 12:30–12:30、12:30–12:41.
+SPAN_GAP = timedelta(minutes=1)
+
+
 @dataclass
 class Viewing:
     """One courseware played on one day."""
@@ -185,7 +189,11 @@ def day_records(user, year: int, days) -> list[Day]:
                 share=shares.get(s.courseware_id, Decimal("0")),
             )
             day.viewings.append(viewing)
-        viewing.spans.append((timezone.localtime(s.started_at), timezone.localtime(s.last_beat_at)))
+        start, end = timezone.localtime(s.started_at), timezone.localtime(s.last_beat_at)
+        if viewing.spans and start - viewing.spans[-1][1] < SPAN_GAP:  # a page reloaded, a sign-in again: one span
+            viewing.spans[-1] = (viewing.spans[-1][0], max(end, viewing.spans[-1][1]))
+        else:
+            viewing.spans.append((start, end))
         viewing.seconds += (s.last_beat_at - s.started_at).total_seconds()
 
     categories = dict(Category.choices)

@@ -20,6 +20,15 @@ def test_learner_without_mobile_is_sent_to_complete_it(client, charlie):
     assert client.get(PAGE).status_code == 200
 
 
+def test_a_learner_without_mobile_can_still_find_help(client, charlie):
+    """换了手机号 is a question for 联系我们 / 常见问题: the pages that answer it stay open."""
+    login(client, charlie.id_number)
+    for name in ("portal:contact", "portal:faq", "portal:manual"):
+        assert client.get(reverse(name)).status_code == 200, name
+    page = client.get(PAGE).content.decode()
+    assert reverse("portal:contact") in page
+
+
 def test_saving_a_verified_mobile_unlocks_the_platform(client, charlie):
     login(client, charlie.id_number)
     assert request_code(client, "13600002222", purpose="bind").status_code == 200

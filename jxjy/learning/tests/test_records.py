@@ -172,3 +172,13 @@ def test_under_a_minute_reads_in_seconds(learner, setup):
     played(setup, at((12, 4), 8), 0.5, watched=40)
     html = learner.get(URL, {"year": 2026}).content.decode()
     assert "08:00–08:00，共约 30 秒" in html and "这个课件已看 40 秒，共 5 分钟（13%）" in html
+
+
+def test_sessions_a_moment_apart_read_as_one_span(learner, setup):
+    """A page reloaded or a sign-in again opens a new session: within a minute of the last one it reads as one span,
+    while a later one keeps its own."""
+    played(setup, at((12, 3), 9, 0), 10, watched=60)
+    played(setup, at((12, 3), 9, 10), 5, watched=90)
+    played(setup, at((12, 3), 14, 0), 5, watched=120)
+    html = learner.get(URL, {"year": 2026}).content.decode()
+    assert "09:00–09:15、14:00–14:05，共约 20 分钟" in html
