@@ -319,6 +319,8 @@ CELERY_BEAT_SCHEDULE = {
     "flush-playback-state": {"task": "jxjy.learning.tasks.flush_playback_state", "schedule": HEARTBEAT_FLUSH_SECONDS},
     "close-overdue-exams": {"task": "jxjy.exams.tasks.close_overdue_attempts", "schedule": 30},
     "lapse-waiting-bookings": {"task": "jxjy.facetoface.tasks.lapse_waiting_bookings", "schedule": 3600},
+    # 面授班 with sessions: 结算考勤 (the attendance share rule) for classes that ended; hourly is enough and quiet.
+    "settle-ended-facetoface": {"task": "jxjy.facetoface.tasks.settle_ended_classes", "schedule": 3600},
     "sweep-stalled-video-jobs": {"task": "jxjy.catalog.tasks.sweep_stalled_video_jobs", "schedule": 60},
 }
 

@@ -92,6 +92,8 @@ class User(AbstractUser):
     # Part of the session hash: raising it ends every session of the account at its next request, wherever it is
     # stored (database or Redis) — 强制下线 without touching the password.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # 站内消息 not yet opened, kept with the account so every page's header shows it without a query (Message).
+    unread_messages = models.PositiveIntegerField("未读站内消息", default=0, editable=False)
 
     objects = UserManager()
     REQUIRED_FIELDS = ["name"]
@@ -259,3 +261,51 @@ class ClosureRequest(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.get_state_display()}"
+
+
+class MessageKind(models.TextChoices):
+    NOTICE = "notice", "通知"
+    REMINDER = "reminder", "学习提醒"  # office.reminders: at most one per learner per REMINDER_INTERVAL
+
+
+class Message(models.Model):
+    """A 站内消息 to one learner (plain text). Any app may write one through `Message.send`, which keeps the
+    learner's `unread_messages` in step; opening it (`mark_read`) counts it read once."""
+
+    learner = models.ForeignKey(User, verbose_name="学员", on_delete=models.CASCADE, related_name="inbox")
+    kind = models.CharField("类型", max_length=16, choices=MessageKind.choices, default=MessageKind.NOTICE)
+    title = models.CharField("标题", max_length=60)
+    body = models.TextField("内容")
+    created_at = models.DateTimeField("发送时间", default=timezone.now)
+    read_at = models.DateTimeField("阅读时间", null=True, blank=True)
+    sms_sent_at = models.DateTimeField("短信发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "站内消息"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["learner", "kind", "-created_at"])]
+
+    def __str__(self):
+        return self.title
+
+    @classmethod
+    def send(cls, messages: list["Message"]) -> list["Message"]:
+        """Save new messages and raise each learner's unread count (call inside the caller's transaction)."""
+        created = cls.objects.bulk_create(messages)
+        per_learner: dict[int, int] = {}
+        for message in created:
+            per_learner[message.learner_id] = per_learner.get(message.learner_id, 0) + 1
+        for count in set(per_learner.values()):
+            learners = [pk for pk, n in per_learner.items() if n == count]
+            User.objects.filter(pk__in=learners).update(unread_messages=F("unread_messages") + count)
+        return created
+
+    def mark_read(self) -> bool:
+        """The learner opened it: read once, the unread count lowered once even when two requests race. True when
+        this call marked it."""
+        now = timezone.now()
+        if not type(self).objects.filter(pk=self.pk, read_at__isnull=True).update(read_at=now):
+            return False
+        self.read_at = now
+        User.objects.filter(pk=self.learner_id, unread_messages__gt=0).update(unread_messages=F("unread_messages") - 1)
+        return True

@@ -35,7 +35,7 @@ from jxjy.lib.sms import send_sms
 from jxjy.lib.sms.base import SmsError
 from jxjy.lib.states import move
 
-from .models import Address, ClosureRequest, ClosureState, Role, SmsCode, User
+from .models import Address, ClosureRequest, ClosureState, Message, Role, SmsCode, User
 from .services import PRIVACY_POLICY_VERSION, check_current_password
 
 logger = logging.getLogger(__name__)
@@ -194,6 +194,13 @@ def _trail_section(user: User) -> list:
     return rows
 
 
+def _messages_section(user: User) -> list:
+    return [
+        {"发送时间": when(m.created_at), "标题": m.title, "内容": m.body, "阅读时间": when(m.read_at)}
+        for m in Message.objects.filter(learner=user)
+    ]
+
+
 def build_export(user: User) -> dict:
     """Everything the platform holds about `user`, section by section, ready for json.dumps."""
     data = {
@@ -203,6 +210,7 @@ def build_export(user: User) -> dict:
         "个人信息处理同意": _consent_section(user),
         "收件地址": _addresses_section(user),
         "注销申请": _closures_section(user),
+        "站内消息": _messages_section(user),
     }
     rank = {label: i for i, label in enumerate(SECTION_ORDER)}
     for label in sorted(_exporters, key=lambda label: rank.get(label, len(rank))):
@@ -356,6 +364,9 @@ def _anonymise_account(user: User) -> str:
     )
     user.end_sessions()  # every signed-in browser is signed out at its next request
     addresses = Address.objects.filter(user=user).delete()[0]
+    Message.objects.filter(learner=user).delete()  # 站内消息 name the learner
+    user.unread_messages = 0
+    user.save(update_fields=["unread_messages"])
     if old_mobile_index:
         SmsCode.objects.filter(mobile_index=old_mobile_index).delete()
     # django-axes keys its records by the username (the ID number's blind index): the lock counters go, the

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_privacy
+from . import views, views_messages, views_privacy
 
 app_name = "accounts"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("account/settings/addresses/<int:pk>/", views.address_edit, name="address_edit"),
     path("account/settings/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
     path("account/settings/addresses/<int:pk>/default/", views.address_default, name="address_default"),
+    # 站内消息 (views_messages)
+    path("account/messages/", views_messages.message_list, name="messages"),
+    path("account/messages/<int:pk>/", views_messages.message_detail, name="message_detail"),
     # 个人信息: 查看完整号码, 下载我的个人信息, 撤回同意, 申请注销账号 (views_privacy)
     path("account/settings/privacy/", views_privacy.privacy, name="settings_privacy"),
     path("account/settings/closure/", views_privacy.closure_request, name="closure_request"),

@@ -79,6 +79,7 @@ class Event:
     VIDEO_UPLOAD = _event("video.upload", "上传课件视频")
     CONTENT_SAVE = _event("content.save", "课程内容新建或修改")
     SITE_SAVE = _event("site.save", "联系我们、常见问题或通知公告修改")
+    REMINDER_SEND = _event("reminder.send", "发送学习提醒")
     LEARNER_CITY_GRADE = _event("learner.city_grade", "工考办修改学员所属地市或技术等级")
     STAFF_SAVE = _event("staff.save", "工作人员账号修改")
     SESSIONS_END = _event("account.sessions_end", "强制下线")

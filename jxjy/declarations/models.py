@@ -8,6 +8,8 @@ from django.db import models
 
 from jxjy.catalog.models import Category
 
+from .fingerprints import batch_key
+
 
 class Kind(models.TextChoices):
     RESEARCH = "research", "研修班"
@@ -53,13 +55,18 @@ class Declaration(models.Model):
     )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
     reversals = models.PositiveSmallIntegerField(default=0)  # approvals taken back (each reversed in the ledger)
+    # organiser + dates + title, normalised (fingerprints.batch_key): learners' claims that share it are 同批培训
+    batch_key = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField("申报时间", auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "视同申报"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["batch_key"], name="declaration_batch"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(end_date__gte=models.F("start_date")), name="declaration_dates"),
             models.CheckConstraint(condition=models.Q(hours_claimed__gt=0), name="declaration_hours_positive"),
@@ -67,6 +74,13 @@ class Declaration(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.batch_key = batch_key(self.organiser, self.start_date, self.end_date, self.title)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"organiser", "start_date", "end_date", "title"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "batch_key"}
+        super().save(*args, **kwargs)
 
     @property
     def days(self) -> int:
@@ -89,6 +103,8 @@ class Attachment(models.Model):
     original_name = models.CharField("文件名", max_length=120)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)  # of the bytes, at upload
+    page_sha256 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)  # a PDF's first page
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

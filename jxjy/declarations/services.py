@@ -3,6 +3,7 @@ toward 专业课 or 选修课, within the type's cap and the year's cap (DESIGN.
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -21,7 +22,9 @@ from jxjy.learning.models import Enrollment
 from jxjy.lib.errors import UserError
 from jxjy.lib.states import move
 
+from .fingerprints import file_sha256
 from .models import Attachment, Declaration, Kind, Status
+from .tasks import fingerprint_page
 
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -73,15 +76,21 @@ def _refuse(name):
 
 
 def _save_attachments(declaration, uploads):
+    """Kept under random names with the bytes' fingerprint; a PDF's first page is fingerprinted on the worker once
+    the claim is committed (tasks.fingerprint_page)."""
     for upload, content_type in uploads:
         attachment = Attachment(
             declaration=declaration,
             original_name=(upload.name or "附件")[-120:],
             content_type=content_type,
             size=upload.size,
+            sha256=file_sha256(upload),
         )
         attachment.file.save("x", upload, save=False)
         attachment.save()
+        if content_type == "application/pdf":
+            # robust: the claim stands if the queue is down (manage.py fingerprint_attachments catches up)
+            transaction.on_commit(partial(fingerprint_page.delay, attachment.pk), robust=True)
 
 
 def check_uploads(uploads, existing=0) -> list:

@@ -33,6 +33,9 @@ class FaceToFaceClass(models.Model):
     professional_hours = models.DecimalField("专业课学时", **HOURS)
     elective_hours = models.DecimalField("选修课学时", **HOURS)
     contact = models.CharField("咨询电话", max_length=40, blank=True)
+    # The share of sessions a learner must sign in to for 已参训; per class, so each city sets it for its own year's
+    # classes (the form offers 80 %, the province's rule).
+    attendance_percent = models.PositiveSmallIntegerField("出勤要求（%）", default=80)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -46,6 +49,10 @@ class FaceToFaceClass(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="facetoface_dates"),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="facetoface_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(attendance_percent__gte=1) & Q(attendance_percent__lte=100),
+                name="facetoface_attendance_percent_range",
+            ),
             models.CheckConstraint(
                 condition=Q(public_hours__gte=0) & Q(professional_hours__gte=0) & Q(elective_hours__gte=0),
                 name="facetoface_hours_not_negative",
@@ -159,3 +166,58 @@ class FaceToFaceBooking(models.Model):
     @property
     def printable(self) -> bool:
         return self.status in SEAT_STATUSES
+
+
+class Half(models.TextChoices):
+    MORNING = "am", "上午"
+    AFTERNOON = "pm", "下午"
+
+
+class FaceToFaceSession(models.Model):
+    """One half-day of a 面授班: learners sign in (签到) and out (签退) by scanning the code shown in the room."""
+
+    face_class = models.ForeignKey(
+        FaceToFaceClass, verbose_name="面授班", on_delete=models.CASCADE, related_name="sessions"
+    )
+    date = models.DateField("日期")
+    half = models.CharField("时段", max_length=2, choices=Half.choices)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "面授课次"
+        ordering = ["date", "half", "id"]
+        constraints = [models.UniqueConstraint(fields=["face_class", "date", "half"], name="one_session_per_half_day")]
+
+    def __str__(self):
+        return f"{self.date:%m月%d日}{self.get_half_display()}"
+
+
+class CheckKind(models.TextChoices):
+    IN = "in", "签到"
+    OUT = "out", "签退"
+
+
+class SessionCheck(models.Model):
+    """A 签到 or 签退 of one booking at one session: by scanning (with the phone's device id) or marked by hand
+    by the city office (with the reason). One phone signs one learner per session and kind (the constraint)."""
+
+    session = models.ForeignKey(FaceToFaceSession, on_delete=models.CASCADE, related_name="checks")
+    booking = models.ForeignKey(FaceToFaceBooking, on_delete=models.CASCADE, related_name="checks")
+    kind = models.CharField("类型", max_length=3, choices=CheckKind.choices)
+    at = models.DateTimeField("时间", default=timezone.now)
+    device = models.CharField(max_length=64, blank=True)  # the random id of the phone's cookie; '' when by hand
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField("补签原因", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "面授签到记录"
+        constraints = [
+            models.UniqueConstraint(fields=["session", "booking", "kind"], name="one_check_per_session_kind"),
+            models.UniqueConstraint(
+                fields=["session", "kind", "device"], condition=~Q(device=""), name="one_learner_per_device"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.session} {self.get_kind_display()}"

@@ -12,8 +12,8 @@ from jxjy.catalog.models import YearClaim, YearClaimSource
 from jxjy.lib import ratelimit
 from jxjy.lib.errors import UserError
 
-from . import services
-from .models import LIVE_STATUSES, BookingStatus, FaceToFaceBooking, FaceToFaceClass
+from . import services, signin
+from .models import LIVE_STATUSES, SEAT_STATUSES, BookingStatus, FaceToFaceBooking, FaceToFaceClass
 from .pdf import render_booking_form
 
 FORMS_PER_MINUTE = 20  # 打印报名表 draws a PDF (CPU); a person needs a few
@@ -60,6 +60,7 @@ def home(request):
     ]
     now = timezone.now()
     context = {
+        "attendance": signin.attendance_of(mine) if mine is not None and mine.status in SEAT_STATUSES else None,
         "menu": "facetoface",
         "year": year,
         "mine": mine,
@@ -140,4 +141,43 @@ def booking_form(request, booking_id):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(True, f"面授班报名表-{booking.number}.pdf")
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _device(request) -> tuple[str, bool]:
+    """The phone's random id from its signed cookie, or a new one (True: set the cookie)."""
+    device = request.get_signed_cookie(signin.DEVICE_COOKIE, default=None, salt=signin.DEVICE_SALT)
+    if device:
+        return device, False
+    return signin.new_device_id(), True
+
+
+@learner_required
+@never_cache
+def scan(request, token):
+    """扫码签到/签退: the page the phone's camera opens; 确认 (POST) records it for the learner's booking."""
+    device, new = _device(request)
+    context = {"menu": "facetoface", "token": token}
+    status = 200
+    try:
+        session, kind = signin.read_token(token, grace=signin.TAP_SECONDS if request.method == "POST" else 0)
+        context.update(session=session, kind=kind, label=signin.CheckKind(kind).label, c=session.face_class)
+        if request.method == "POST":
+            check = signin.scan(session=session, kind=kind, user=request.user, device=device)
+            context["done"] = timezone.localtime(check.at)
+        else:
+            signin.booking_for(session, request.user)
+    except UserError as exc:
+        context["error"], status = exc.message, exc.status
+    response = render(request, "facetoface/scan.html", context, status=status)
+    if new:
+        response.set_signed_cookie(
+            signin.DEVICE_COOKIE,
+            device,
+            salt=signin.DEVICE_SALT,
+            max_age=2 * 365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
     return response

@@ -26,6 +26,7 @@ MENU = (
     Area("facetoface", "面授班管理", "office:facetoface_list", (Role.CITY,)),
     Area("learners", "学员管理", "office:learners_search", (Role.CITY,)),
     Area("closures", "注销申请", "office:closures_list", (Role.CITY,)),
+    Area("reminders", "学习提醒", "office:reminders_home", (Role.CITY,)),  # and the province (every area)
     Area("content", "课程管理", "office:content_course_list", (Role.CONTENT,)),
     Area("finance_orders", "订单管理", "office:finance_orders", (Role.FINANCE,)),
     Area("finance_payments", "支付与异常到账", "office:finance_payments", (Role.FINANCE,)),

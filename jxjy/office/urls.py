@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, content, declarations, facetoface, finance, learners, reports, site, staff
+from .views import audit, auth, content, declarations, facetoface, finance, learners, reminders, reports, site, staff
 
 app_name = "office"
 
@@ -48,6 +48,9 @@ urlpatterns = [
         "content/courses/<int:pk>/questions/exam-only/", content.questions_exam_only, name="content_questions_exam_only"
     ),
     path("content/questions/template.xlsx", content.questions_template, name="content_questions_template"),
+    # reminders (学习提醒: SMS and 站内消息 to learners who are behind)
+    path("reminders/", reminders.home, name="reminders_home"),
+    path("reminders/send/", reminders.send, name="reminders_send"),
     # reports
     path("reports/", reports.year, name="reports_year"),
     path("reports/export/", reports.year_export, name="reports_year_export"),
@@ -64,6 +67,12 @@ urlpatterns = [
     path("facetoface/<int:pk>/edit/", facetoface.class_edit, name="facetoface_edit"),
     path("facetoface/<int:pk>/export.xlsx", facetoface.export, name="facetoface_export"),
     path("facetoface/bookings/<int:booking_id>/attendance/", facetoface.attendance, name="facetoface_attendance"),
+    path("facetoface/<int:pk>/sessions/", facetoface.session_add, name="facetoface_session_add"),
+    path("facetoface/sessions/<int:session_id>/delete/", facetoface.session_delete, name="facetoface_session_delete"),
+    path("facetoface/sessions/<int:session_id>/qr/", facetoface.session_qr, name="facetoface_qr"),
+    path("facetoface/sessions/<int:session_id>/qr.json", facetoface.session_qr_code, name="facetoface_qr_code"),
+    path("facetoface/bookings/<int:booking_id>/hand-mark/", facetoface.hand_mark, name="facetoface_hand_mark"),
+    path("facetoface/<int:pk>/settle/", facetoface.settle, name="facetoface_settle"),
     # finance
     path("finance/orders/", finance.order_list, name="finance_orders"),
     path("finance/orders/<str:number>/", finance.order_detail, name="finance_order"),

@@ -52,3 +52,28 @@ def test_fifty_learners_ten_seats_the_rest_wait_in_line(rush):
     assert bookings.filter(status=BookingStatus.BOOKED).count() == SEATS
     assert bookings.filter(status=BookingStatus.WAITING).count() == LEARNERS - SEATS
     assert YearClaim.objects.filter(source="facetoface").count() == LEARNERS
+
+
+def test_ten_learners_on_one_phone_at_the_same_moment_only_one_signs_in():
+    """The device rule holds under a race: the database's unique constraint, not a read-then-write."""
+    from django.utils import timezone
+
+    from jxjy.facetoface import signin
+    from jxjy.facetoface.models import FaceToFaceSession, SessionCheck
+
+    face_class = make_class(start_in=0, days=1, title="扫码签到的面授班")
+    session = FaceToFaceSession.objects.create(face_class=face_class, date=timezone.localdate(), half="am")
+    clients = []
+    for i in range(10):
+        user = make_learner(f"学员{i}", f"32010219800101{i:03d}", f"1370000{i:04d}")
+        FaceToFaceBooking.objects.create(face_class=face_class, user=user, booked_at=timezone.now())
+        clients.append(client_for(user))
+    # One phone: every client carries the same signed device cookie, set by a first visit.
+    first = clients[0].get(reverse("facetoface:scan", args=[signin.make_token(session, "in")]))
+    device = first.cookies[signin.DEVICE_COOKIE].value
+    for client in clients:
+        client.cookies[signin.DEVICE_COOKIE] = device
+    url = reverse("facetoface:scan", args=[signin.make_token(session, "in")])
+    statuses = run_parallel([lambda c=c: c.post(url).status_code for c in clients])
+    assert sorted(statuses) == [200] + [409] * 9
+    assert SessionCheck.objects.filter(session=session).count() == 1

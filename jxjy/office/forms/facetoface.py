@@ -6,7 +6,7 @@ from django import forms
 
 from jxjy.accounts.models import City, Role
 from jxjy.catalog.models import TrainingYear
-from jxjy.facetoface.models import FaceToFaceClass
+from jxjy.facetoface.models import FaceToFaceClass, FaceToFaceSession
 from jxjy.facetoface.services import current_year, hours_beyond_rule, seats_taken
 
 HOUR_FIELDS = ("public_hours", "professional_hours", "elective_hours")
@@ -26,7 +26,18 @@ class FaceToFaceClassForm(forms.ModelForm):
 
     class Meta:
         model = FaceToFaceClass
-        fields = ["year", "city", "title", "venue", "start_date", "end_date", "capacity", *HOUR_FIELDS, "contact"]
+        fields = [
+            "year",
+            "city",
+            "title",
+            "venue",
+            "start_date",
+            "end_date",
+            "capacity",
+            *HOUR_FIELDS,
+            "attendance_percent",
+            "contact",
+        ]
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
         help_texts = {
             "public_hours": "留空则按培训年度的要求",
@@ -34,6 +45,7 @@ class FaceToFaceClassForm(forms.ModelForm):
             "elective_hours": "留空则按培训年度的要求",
             "capacity": "报名人数达到上限后，学员可以候补报名",
             "contact": "学员有疑问时拨打，如 025-83270000",
+            "attendance_percent": "学员签到的课次达到这个比例才算已参训，留空按 80%",
         }
         error_messages = {
             "title": {"required": "请填写班级名称。"},
@@ -71,6 +83,16 @@ class FaceToFaceClassForm(forms.ModelForm):
                 invalid="学时请填写数字，如 8 或 4.5。", min_value="学时不能为负数。", max_digits="学时过大。"
             )
         self.fields["capacity"].error_messages["min_value"] = "人数上限至少为 1 人。"
+        self.fields["attendance_percent"].required = False
+        self.fields["attendance_percent"].error_messages.update(invalid="请填写 1 到 100 的整数。")
+
+    def clean_attendance_percent(self):
+        value = self.cleaned_data.get("attendance_percent")
+        if value is None:
+            return FaceToFaceClass._meta.get_field("attendance_percent").default
+        if not 1 <= value <= 100:
+            raise forms.ValidationError("出勤要求请填写 1 到 100 的整数。")
+        return value
 
     def clean_capacity(self):
         capacity = self.cleaned_data["capacity"]
@@ -106,3 +128,48 @@ class FaceToFaceClassForm(forms.ModelForm):
         if "city" not in self.fields:
             self.instance.city_id = self.user.city_id
         return super().save(commit=commit)
+
+
+class SessionForm(forms.ModelForm):
+    """添加课次: a half-day within the class's dates."""
+
+    class Meta:
+        model = FaceToFaceSession
+        fields = ["date", "half"]
+        widgets = {"date": DateInput()}
+        error_messages = {
+            "date": {"required": "请选择日期。", "invalid": "请按 年-月-日 填写日期。"},
+            "half": {"required": "请选择上午或下午。"},
+        }
+
+    def __init__(self, *args, face_class, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.face_class = face_class
+
+    def clean(self):
+        cleaned = super().clean()
+        c, day, half = self.instance.face_class, cleaned.get("date"), cleaned.get("half")
+        if day and not c.start_date <= day <= c.end_date:
+            self.add_error("date", f"日期须在开班日期内（{c.start_date:%Y-%m-%d} 至 {c.end_date:%Y-%m-%d}）。")
+        elif day and half and c.sessions.filter(date=day, half=half).exists():
+            self.add_error("half", "这个时段已经有课次了。")
+        return cleaned
+
+    def validate_unique(self):
+        pass  # clean() says it in words; the database constraint still holds
+
+
+class HandMarkForm(forms.Form):
+    """补签: which session, and why the learner signs in by the office's hand."""
+
+    session = forms.ModelChoiceField(queryset=FaceToFaceSession.objects.none(), label="课次", empty_label=None)
+    reason = forms.CharField(
+        label="补签原因",
+        max_length=100,
+        error_messages={"required": "请填写补签原因。"},
+        help_text="如：手机没电，经核实本人到场",
+    )
+
+    def __init__(self, *args, face_class, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = face_class.sessions.all()

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from jxjy.accounts.models import Address, User
+from jxjy.accounts.models import Address, Message, User
 from jxjy.catalog.models import Chapter, Courseware, Question, TrainingYear
 from jxjy.certificates.services import issue_certificate
 from jxjy.certificates.tests.helpers import give_hours, sit_exam
@@ -61,6 +61,7 @@ def full_history(learner, catalog, *, waiting_learner) -> History:
                                   invoice_number="04400012", issued_at=timezone.now())  # fmt: skip
     enrollment = Enrollment.objects.get(user=learner, training_class=training_class)
     PreEnrollment.objects.create(user=learner, training_class=catalog[(2026, "L4")])
+    Message.send([Message(learner=learner, title="学习提醒", body="张伟您好，您的学习进度还不到一半。")])
 
     course = training_class.courses.first()
     chapter = Chapter.objects.create(course=course, title="第一章")

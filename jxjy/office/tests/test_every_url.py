@@ -17,14 +17,14 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from conftest import make_staff, staff_client
-from jxjy.accounts.models import Address, ClosureRequest, Role
+from jxjy.accounts.models import Address, ClosureRequest, Message, Role
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.catalog.models import Category, Chapter, Course, Courseware, Question
 from jxjy.certificates.models import Certificate
 from jxjy.certificates.tests.helpers import sit_exam
 from jxjy.declarations.tests.test_declarations import filed
 from jxjy.exams.models import Practice
-from jxjy.facetoface.models import FaceToFaceBooking
+from jxjy.facetoface.models import FaceToFaceBooking, FaceToFaceSession
 from jxjy.facetoface.tests.helpers import make_class
 from jxjy.learning.models import Checkpoint, CoursewareProgress, Enrollment
 from jxjy.orders.models import InvoiceRequest, PreEnrollment, UnitInvitation
@@ -86,6 +86,7 @@ def world(catalog, alice, bob, settings, tmp_path):
     with freeze_time("2026-11-28 10:00"):
         declaration = filed(bob)
     face_class = make_class("320500", start_in=-1)
+    session = FaceToFaceSession.objects.create(face_class=face_class, date=timezone.localdate(), half="am")
     booking = FaceToFaceBooking.objects.create(face_class=face_class, user=bob,
                                                booked_at=timezone.now() - timedelta(days=9))  # fmt: skip
     invoice = InvoiceRequest.objects.create(order=order, requested_by=bob)
@@ -98,15 +99,16 @@ def world(catalog, alice, bob, settings, tmp_path):
     suzhou = make_staff("suzhou-office", Role.CITY, "320500")
     closure = ClosureRequest.objects.create(user=bob, reason="不再需要")
     invitation = UnitInvitation.objects.create(order=order, learner=bob, training_class=catalog[(2025, "L4")])
+    message = Message.send([Message(learner=bob, title="学习提醒", body="李娜您好")])[0]
     return {"bob": bob, "order": order, "payment": payment, "enrollment": enrollment, "courseware": courseware,
             "checkpoint": checkpoint, "practice": practice, "attempt": attempt, "declaration": declaration,
-            "attachment": declaration.attachments.first(), "face_class": face_class, "booking": booking,
+            "attachment": declaration.attachments.first(), "face_class": face_class, "booking": booking, "session": session,
             "invoice": invoice, "certificate": certificate, "address": address, "pre": pre, "notice": notice,
-            "course": course, "chapter": chapter, "question": question, "closure": closure, "invitation": invitation, "suzhou": suzhou, "class": training_class}  # fmt: skip
+            "course": course, "chapter": chapter, "question": question, "closure": closure, "invitation": invitation, "message": message, "suzhou": suzhou, "class": training_class}  # fmt: skip
 
 
 # Arguments that name something a learner owns (so another city's / another learner's copy must be a 404).
-OWNED = {"enrollment_id", "courseware_id", "checkpoint_id", "practice_id", "attempt_id", "booking_id"}
+OWNED = {"enrollment_id", "courseware_id", "checkpoint_id", "practice_id", "attempt_id", "booking_id", "session_id"}
 OWNED_PK = (
     "declarations:",
     "office:declarations_",
@@ -116,6 +118,7 @@ OWNED_PK = (
     "office:learners_",
     "office:closures_",
     "accounts:address",
+    "accounts:message",
 )
 
 
@@ -124,6 +127,7 @@ def foreign_value(name, arg, w):
     by_arg = {
         "enrollment_id": w["enrollment"].pk, "courseware_id": w["courseware"].pk, "checkpoint_id": w["checkpoint"].pk,
         "practice_id": w["practice"].pk, "attempt_id": w["attempt"].pk, "booking_id": w["booking"].pk,
+        "session_id": w["session"].pk,
         "class_id": w["face_class"].pk, "token": w["certificate"].token, "provider": "mockbank",
         "question_id": w["question"].pk, "key": "0" * 40,
     }  # fmt: skip
@@ -162,6 +166,8 @@ def foreign_value(name, arg, w):
             value = w["bob"].pk
         elif name.startswith("accounts:address"):
             value = w["address"].pk
+        elif name.startswith("accounts:message"):
+            value = w["message"].pk
         elif name.startswith("office:content_"):
             value = w["course"].pk
         elif name.startswith("office:"):
@@ -234,7 +240,9 @@ OFFICE_OBJECT_PAGES = {
     "office:declarations_detail", "declarations:attachment", "office:learners_detail", "office:learners_reset_password",
     "office:learners_unlock", "office:learners_city_grade", "office:learners_change_mobile", "office:closures_detail",
     "office:learners_reveal", "office:learners_end_sessions", "office:facetoface_detail", "office:facetoface_edit",
-    "office:facetoface_export", "office:facetoface_attendance",
+    "office:facetoface_export", "office:facetoface_attendance", "office:facetoface_session_add",
+    "office:facetoface_session_delete", "office:facetoface_qr", "office:facetoface_qr_code",
+    "office:facetoface_hand_mark", "office:facetoface_settle",
 }  # fmt: skip
 
 

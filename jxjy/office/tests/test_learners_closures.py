@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from conftest import staff_client
 from jxjy.accounts import personal_data
-from jxjy.accounts.models import Address, ClosureRequest, ClosureState, SmsCode, User, id_number_index
+from jxjy.accounts.models import Address, ClosureRequest, ClosureState, Message, SmsCode, User, id_number_index
 from jxjy.accounts.tests.helpers import login, register
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.certificates.models import Certificate, CertificateStatus
@@ -81,6 +81,7 @@ def test_req_29_download_holds_every_apps_records(learner, alice, history):
     assert data["视同申报"][0]["附件"] == [ATTACHMENT_NAME]
     assert data["面授班报名"][0]["状态"] == "已报名"
     assert data["证书"][0]["证书编号"] == history.certificate.number
+    assert data["站内消息"][0]["标题"] == "学习提醒" and data["站内消息"][0]["阅读时间"] == ""
     assert data["操作记录"]
     assert archive.read("avatar.jpg") == b"\xff\xd8avatar"
     # Sections come in a fixed, readable order.
@@ -147,6 +148,7 @@ def test_req_29_city_office_completes_and_what_the_law_keeps_stays(
     assert not user.is_active and not user.has_usable_password() and user.avatar == ""
     assert not default_storage.exists(history.avatar)
     assert not Address.objects.filter(user=user).exists()
+    assert not Message.objects.filter(learner=user).exists() and user.unread_messages == 0  # 站内消息 name her
     assert not Attachment.objects.filter(declaration__user=user).exists()
     assert not default_storage.exists(history.attachment_file)
     assert not Practice.objects.filter(user=user).exists() and not WrongQuestion.objects.filter(user=user).exists()
