@@ -4,6 +4,7 @@ import os
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,25 @@ def browsing_session(browser, viewport, live_server, expected_error=None, option
     wait_for_requests_to_end()
     unexpected = [error for error in errors if not (expected_error and expected_error in error)]
     assert not unexpected, f"errors in the browser console: {unexpected}"
+
+
+def large_text_on(context, live_server):
+    """大字模式 from the first page: its cookie, as the header button sets it."""
+    from jxjy.lib.outage import A11Y_COOKIE
+
+    context.add_cookies([{"name": A11Y_COOKIE, "value": "1", "url": live_server.url}])
+
+
+@contextmanager
+def browsing_in(browser, viewport, live_server, *, large_text=False, **kwargs):
+    """`with browsing_in(...) as browsing:` — a browsing_session (its console check included) inside a test that
+    needs its own context, e.g. one per mode."""
+    session = browsing_session(browser, viewport, live_server, **kwargs)
+    browsing = next(session)
+    if large_text:
+        large_text_on(browsing.page.context, live_server)
+    yield browsing
+    next(session, None)
 
 
 @pytest.fixture

@@ -104,6 +104,7 @@ def check(browsing, step, large, *, axe=False):
     small = small_targets(page)
     assert not small, f"{browsing.viewport} {step}: targets under {MIN_TARGET} px: {small}"
     if large:
+        assert "a11y" in (page.get_attribute("html", "class") or ""), f"{browsing.viewport} {step}: 大字模式 is off"
         tiny = small_text(page)
         assert not tiny, f"{browsing.viewport} {step}: text under {MIN_LARGE_TEXT} px in 大字模式: {tiny}"
     if axe:

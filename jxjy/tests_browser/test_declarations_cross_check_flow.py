@@ -15,7 +15,7 @@ from jxjy.audit.models import AuditRecord, Event
 from jxjy.declarations import services
 from jxjy.declarations.models import Declaration, Status
 
-from .conftest import DEFAULT_TIMEOUT_MS, VIEWPORTS, Browsing
+from .conftest import browsing_in
 from .steps import staff_log_in
 
 pytestmark = pytest.mark.browser
@@ -54,39 +54,33 @@ def claims(alice, bob):
 def test_office_sees_the_cross_checks_and_approves_a_batch(
     browser, viewport, live_server, claims, large_text, nanjing_reviewer
 ):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **VIEWPORTS[viewport])
-    if large_text:
-        host = live_server.url.split("//")[1].split(":")[0]
-        context.add_cookies([{"name": "jxjy_a11y", "value": "1", "domain": host, "path": "/"}])
-    page = context.new_page()
-    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    browsing = Browsing(page, viewport, live_server.url)
-    mode = "a11y" if large_text else "normal"
-    staff_log_in(page, User.objects.get(username="nanjing"), "/office/declarations/")
+    with browsing_in(browser, viewport, live_server, large_text=large_text) as browsing:
+        page = browsing.page
+        mode = "a11y" if large_text else "normal"
+        staff_log_in(page, User.objects.get(username="nanjing"), "/office/declarations/")
 
-    rows = page.get_by_role("row").filter(has_text="同批培训 3 人")
-    expect(rows).to_have_count(2)
-    expect(page.get_by_role("row").filter(has_text="疑似材料重复")).to_have_count(1)  # alice: bob's certificate
-    browsing.snap(f"declx-{mode}-01-list")
+        rows = page.get_by_role("row").filter(has_text="同批培训 3 人")
+        expect(rows).to_have_count(2)
+        expect(page.get_by_role("row").filter(has_text="疑似材料重复")).to_have_count(1)  # alice: bob's certificate
+        browsing.snap(f"declx-{mode}-01-list")
 
-    page.get_by_role("row").filter(has_text="张伟").get_by_role("link", name="审核").click()
-    notice = page.locator(".material-match")
-    expect(notice).to_contain_text("苏州市学员的一条申报")
-    expect(notice).not_to_contain_text("李娜")
-    batch = page.locator(".batch-review")
-    expect(batch).to_contain_text("同批培训（共 3 人申报）")
-    expect(batch).to_contain_text("另有 1 人属于其他地市")
-    for box in (batch.get_by_label("张伟（申报 12 学时）"), batch.get_by_label("赵强（申报 12 学时）")):
-        expect(box).to_be_checked()
-    target = batch.locator("label").filter(has_text="赵强（申报 12 学时）").bounding_box()
-    assert target["height"] >= 44, target
-    batch.get_by_label("全部通过").check()
-    batch.get_by_label("每人核定学时").fill("12")
-    browsing.snap(f"declx-{mode}-02-batch")
-    batch.get_by_role("button", name="批量审核").click()
-    expect(page.locator(".messages")).to_contain_text("批量审核完成：通过 2 人。")
-    browsing.snap(f"declx-{mode}-03-done")
-    context.close()
+        page.get_by_role("row").filter(has_text="张伟").get_by_role("link", name="审核").click()
+        notice = page.locator(".material-match")
+        expect(notice).to_contain_text("苏州市学员的一条申报")
+        expect(notice).not_to_contain_text("李娜")
+        batch = page.locator(".batch-review")
+        expect(batch).to_contain_text("同批培训（共 3 人申报）")
+        expect(batch).to_contain_text("另有 1 人属于其他地市")
+        for box in (batch.get_by_label("张伟（申报 12 学时）"), batch.get_by_label("赵强（申报 12 学时）")):
+            expect(box).to_be_checked()
+        target = batch.locator("label").filter(has_text="赵强（申报 12 学时）").bounding_box()
+        assert target["height"] >= 44, target
+        batch.get_by_label("全部通过").check()
+        batch.get_by_label("每人核定学时").fill("12")
+        browsing.snap(f"declx-{mode}-02-batch")
+        batch.get_by_role("button", name="批量审核").click()
+        expect(page.locator(".messages")).to_contain_text("批量审核完成：通过 2 人。")
+        browsing.snap(f"declx-{mode}-03-done")
 
     statuses = {name: Declaration.objects.get(pk=c.pk).status for name, c in claims.items()}
     assert statuses == {"alice": Status.APPROVED, "dave": Status.APPROVED, "bob": Status.PENDING}

@@ -12,7 +12,7 @@ from jxjy.accounts.models import Message
 from jxjy.office import reminders
 from jxjy.office.tests.test_reminders import enrol, learner
 
-from .conftest import DEFAULT_TIMEOUT_MS, VIEWPORTS, Browsing
+from .conftest import browsing_in, large_text_on
 from .measures import check
 from .steps import at, log_in, staff_log_in
 
@@ -35,45 +35,39 @@ def test_office_sends_a_reminder_and_the_learner_reads_it(
     enrol(slow, due, 49)
     enrol(ahead, due, 51)
 
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **VIEWPORTS[viewport])
-    if large_text:
-        host = live_server.url.split("//")[1].split(":")[0]
-        context.add_cookies([{"name": "jxjy_a11y", "value": "1", "domain": host, "path": "/"}])
-    page = context.new_page()
-    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    browsing = Browsing(page, viewport, live_server.url)
-    mode = "a11y" if large_text else "normal"
+    with browsing_in(browser, viewport, live_server, large_text=large_text) as browsing:
+        page = browsing.page
+        mode = "a11y" if large_text else "normal"
 
-    staff_log_in(page, nanjing_reviewer, "/office/")
-    page.get_by_role("navigation", name="业务后台菜单").get_by_role("link", name="学习提醒").click()
-    expect(page).to_have_url(at("/office/reminders/"))
-    page.get_by_label(reminders.RULES["behind"].label).check()
-    page.get_by_role("button", name="预览").click()
-    expect(page.locator("[data-count]")).to_have_text("1")
-    text = reminders.SIGNATURE + reminders.render_text(reminders.RULES["behind"], slow.name)
-    expect(page.locator("[data-text]")).to_have_text(text)
-    expect(page.locator("body")).not_to_contain_text(slow.mobile)
-    browsing.snap(f"reminders-{mode}-01-preview")
-    page.get_by_role("button", name="确认发送给 1 人").click()
-    expect(page.get_by_role("status")).to_contain_text("提醒已安排发送")
-    assert [(m.mobile, m.text) for m in outbox] == [(slow.mobile, text)]
+        staff_log_in(page, nanjing_reviewer, "/office/")
+        page.get_by_role("navigation", name="业务后台菜单").get_by_role("link", name="学习提醒").click()
+        expect(page).to_have_url(at("/office/reminders/"))
+        page.get_by_label(reminders.RULES["behind"].label).check()
+        page.get_by_role("button", name="预览").click()
+        expect(page.locator("[data-count]")).to_have_text("1")
+        text = reminders.SIGNATURE + reminders.render_text(reminders.RULES["behind"], slow.name)
+        expect(page.locator("[data-text]")).to_have_text(text)
+        expect(page.locator("body")).not_to_contain_text(slow.mobile)
+        browsing.snap(f"reminders-{mode}-01-preview")
+        page.get_by_role("button", name="确认发送给 1 人").click()
+        expect(page.get_by_role("status")).to_contain_text("提醒已安排发送")
+        assert [(m.mobile, m.text) for m in outbox] == [(slow.mobile, text)]
 
-    context.clear_cookies()
-    if large_text:
-        context.add_cookies([{"name": "jxjy_a11y", "value": "1", "domain": host, "path": "/"}])
-    log_in(browsing, slow, f"reminders-{mode}-02-login")
-    expect(page.locator(".center-messages [data-unread]")).to_have_text("1 条未读")
-    check(browsing, f"reminders-{mode}-03-center", large_text)
-    page.locator(".user-menu summary").click()
-    expect(page.locator(".user-menu [data-unread]")).to_have_text("1 条未读")
-    page.locator(".center-messages").get_by_role("link", name="站内消息").click()
-    expect(page).to_have_url(at("/account/messages/"))
-    check(browsing, f"reminders-{mode}-04-list", large_text)
-    page.get_by_role("link", name=reminders.RULES["behind"].title).click()
-    expect(page.locator(".message-body")).to_have_text(reminders.render_text(reminders.RULES["behind"], slow.name))
-    check(browsing, f"reminders-{mode}-05-message", large_text)
-    assert Message.objects.get(learner=slow).read_at is not None
-    page.goto("/center/")
-    expect(page.locator(".center-messages")).to_contain_text("没有未读消息")
-    expect(page.locator(".user-menu [data-unread]")).to_have_count(0)
-    context.close()
+        page.context.clear_cookies()
+        if large_text:
+            large_text_on(page.context, live_server)
+        log_in(browsing, slow, f"reminders-{mode}-02-login")
+        expect(page.locator(".center-messages [data-unread]")).to_have_text("1 条未读")
+        check(browsing, f"reminders-{mode}-03-center", large_text)
+        page.locator(".user-menu summary").click()
+        expect(page.locator(".user-menu [data-unread]")).to_have_text("1 条未读")
+        page.locator(".center-messages").get_by_role("link", name="站内消息").click()
+        expect(page).to_have_url(at("/account/messages/"))
+        check(browsing, f"reminders-{mode}-04-list", large_text)
+        page.get_by_role("link", name=reminders.RULES["behind"].title).click()
+        expect(page.locator(".message-body")).to_have_text(reminders.render_text(reminders.RULES["behind"], slow.name))
+        check(browsing, f"reminders-{mode}-05-message", large_text)
+        assert Message.objects.get(learner=slow).read_at is not None
+        page.goto("/center/")
+        expect(page.locator(".center-messages")).to_contain_text("没有未读消息")
+        expect(page.locator(".user-menu [data-unread]")).to_have_count(0)
