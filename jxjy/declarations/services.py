@@ -20,6 +20,7 @@ from jxjy.credits.services import post_entry
 from jxjy.credits.standing import DECLARATION_PREFIX, Requirement, year_standing
 from jxjy.learning.models import Enrollment
 from jxjy.lib.errors import UserError
+from jxjy.lib.images import image_type
 from jxjy.lib.states import move
 
 from .fingerprints import file_sha256
@@ -57,17 +58,7 @@ def sniff(upload) -> str:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     if head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n"):
-        from PIL import Image
-
-        try:
-            with Image.open(upload) as image:
-                image.verify()
-                kind = image.format
-        except Exception:  # noqa: BLE001 - any decoder error means a broken or disguised file
-            raise UserError(f"附件“{name}”不是有效的图片。") from None
-        finally:
-            upload.seek(0)
-        return {"JPEG": "image/jpeg", "PNG": "image/png"}.get(kind) or _refuse(name)
+        return image_type(upload, name) or _refuse(name)
     return _refuse(name)
 
 

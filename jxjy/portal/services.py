@@ -8,11 +8,11 @@ import zipfile
 from pathlib import PurePath
 
 from django.db import transaction
-from PIL import Image
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib.errors import UserError
+from jxjy.lib.images import image_type
 
 from .models import NoticeAttachment
 
@@ -47,18 +47,6 @@ def _ooxml_type(upload, name) -> str:
     return _refuse(name)
 
 
-def _image_type(upload, name) -> str:
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-            kind = image.format
-    except Exception:  # noqa: BLE001 - any decoder error means a broken or disguised file
-        raise UserError(f"附件“{name}”不是有效的图片。") from None
-    finally:
-        upload.seek(0)
-    return {"JPEG": "image/jpeg", "PNG": "image/png"}.get(kind) or _refuse(name)
-
-
 def sniff_attachment(upload) -> str:
     """The attachment's real type from its bytes, or a UserError in Chinese. The old .doc and .xls share one
     container, so there (only) the name's extension tells which of the two it is."""
@@ -76,7 +64,7 @@ def sniff_attachment(upload) -> str:
     if head.startswith(b"PK\x03\x04"):
         return _ooxml_type(upload, name)
     if head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return _image_type(upload, name)
+        return image_type(upload, name) or _refuse(name)
     return _refuse(name)
 
 
