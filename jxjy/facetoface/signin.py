@@ -13,8 +13,6 @@ forgotten scan at the end of the last afternoon would otherwise cost an older le
 office sees a missing 签退 on its list and can act on it. A booking becomes 已参训 (posting its hours through
 services.mark_attendance) when its sessions attended reach the class's share (80 % by default), else 缺勤."""
 
-import secrets
-
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -22,6 +20,7 @@ from django.utils import timezone
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+from jxjy.lib import devices
 from jxjy.lib.errors import UserError
 
 from . import services
@@ -38,17 +37,12 @@ from .models import (
 SALT = "jxjy.facetoface.scan"
 TOKEN_SECONDS = 60
 TAP_SECONDS = 30  # the confirm page's POST may come this long after the token expired for a new scan
-DEVICE_COOKIE = "jxjy_f2f_device"
-DEVICE_SALT = "jxjy.facetoface.device"
+DEVICE_COOKIE = devices.COOKIE  # the browser's id (jxjy.lib.devices): one phone signs one learner
 
 EXPIRED = "二维码已过期，请扫描屏幕上最新的二维码。"
 INVALID = "二维码无效，请扫描屏幕上最新的二维码。"
 NOT_BOOKED = "您没有报名这个面授班，不能签到。请联系所在地市工考办。"
 NOT_TODAY = "这次课不在今天，不能签到。请扫描屏幕上最新的二维码。"
-
-
-def new_device_id() -> str:
-    return secrets.token_urlsafe(16)
 
 
 def make_token(session, kind) -> str:

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 
 from jxjy.accounts.decorators import learner_required
 from jxjy.catalog.models import YearClaim, YearClaimSource
-from jxjy.lib import ratelimit
+from jxjy.lib import devices, ratelimit
 from jxjy.lib.errors import UserError
 
 from . import services, signin
@@ -144,19 +144,11 @@ def booking_form(request, booking_id):
     return response
 
 
-def _device(request) -> tuple[str, bool]:
-    """The phone's random id from its signed cookie, or a new one (True: set the cookie)."""
-    device = request.get_signed_cookie(signin.DEVICE_COOKIE, default=None, salt=signin.DEVICE_SALT)
-    if device:
-        return device, False
-    return signin.new_device_id(), True
-
-
 @learner_required
 @never_cache
 def scan(request, token):
     """扫码签到/签退: the page the phone's camera opens; 确认 (POST) records it for the learner's booking."""
-    device, new = _device(request)
+    device, new = devices.device_id(request)
     context = {"menu": "facetoface", "token": token}
     status = 200
     try:
@@ -171,13 +163,5 @@ def scan(request, token):
         context["error"], status = exc.message, exc.status
     response = render(request, "facetoface/scan.html", context, status=status)
     if new:
-        response.set_signed_cookie(
-            signin.DEVICE_COOKIE,
-            device,
-            salt=signin.DEVICE_SALT,
-            max_age=2 * 365 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure(),
-        )
+        devices.remember(request, response, device)
     return response

@@ -24,6 +24,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from jxjy.lib.errors import UserError
@@ -31,7 +32,7 @@ from jxjy.lib.intervals import add_interval, covered
 from jxjy.lib.numbers import field_range
 from jxjy.lib.throttled_logging import ThrottledLogger
 
-from . import next_step, playstate, services
+from . import evidence, next_step, playstate, services
 from .models import Checkpoint, CourseSelection, CoursewareProgress, Enrollment, EnrollmentStatus, PlaybackSession
 from .playstate import PlayState
 from .signals import checkpoint_answered_wrong
@@ -78,8 +79,9 @@ def _checkpoints_for(progress, courseware):
     )
 
 
-def start_playback(*, user, enrollment: Enrollment, courseware) -> dict:
-    """播放: open a playback session for a courseware of a selected course; supersede any other."""
+def start_playback(*, user, enrollment: Enrollment, courseware, place: dict | None = None) -> dict:
+    """播放: open a playback session for a courseware of a selected course; supersede any other. `place`: where it
+    is played from (device, device_label, ip: the view's `playback_place`), kept as evidence with the session."""
     if enrollment.user_id != user.pk or enrollment.status == EnrollmentStatus.REFUNDED:
         raise UserError("班级不存在。", status=404)
     if not CourseSelection.objects.filter(enrollment=enrollment, course_id=courseware.chapter.course_id).exists():
@@ -100,6 +102,7 @@ def start_playback(*, user, enrollment: Enrollment, courseware) -> dict:
             started_at=now,
             last_beat_at=now,
             last_position=progress.position,
+            **(place or {}),
         )
         while True:
             raw, old = playstate.store().get(user.pk)
@@ -146,7 +149,9 @@ def judge(state: PlayState, *, seq: int, position: float, playing: bool, now: fl
     start = state.last_position
     credited = 0.0
     anchor = position
-    if position > start and start <= state.furthest + settings.HEARTBEAT_SEEK_TOLERANCE:
+    beyond = start > state.furthest + settings.HEARTBEAT_SEEK_TOLERANCE
+    gated = False
+    if position > start and not beyond:
         stop = min(position, start + budget, start + settings.HEARTBEAT_MAX_SEGMENT)
         gated = bool(gates) and gates[0][1] < stop
         if gated:
@@ -160,6 +165,16 @@ def judge(state: PlayState, *, seq: int, position: float, playing: bool, now: fl
         late = position - start <= wall + settings.HEARTBEAT_LATE_TOLERANCE
         if credited < position - start and late and not gated:
             anchor = stop
+    evidence.account(
+        state.tally,
+        playing=state.playing,
+        wall=wall,
+        advance=max(0.0, position - start),
+        credited=credited,
+        at_question=bool(gates) and start >= gates[0][1] - 0.5,
+        gated=gated,
+        beyond=beyond,
+    )
     state.budget, state.seq, state.beat_at, state.last_position = budget - credited, seq, now, anchor
     state.playing = bool(playing)
     state.credited += credited
@@ -174,6 +189,29 @@ def judge(state: PlayState, *, seq: int, position: float, playing: bool, now: fl
     return credited
 
 
+def _count_refused(store, user_id: int, raw: str, state: PlayState, kind: str) -> None:
+    """Count a replayed heartbeat (a number already used: a retry whose reply was lost, or a forgery) in the
+    playback's evidence for the 学习异常 desk. One attempt: under a concurrent change the count is dropped rather
+    than retried (the refusal itself stands)."""
+    evidence.count(state.tally, kind)
+    store.cas(user_id, raw, state)
+
+
+def _superseded(user_id: int, session_id: str) -> bool:
+    """Whether this is the learner's own playback that a newer one replaced. Its first heartbeat after that records
+    the time this page played on uncounted (另一页面或设备开始播放后本页停止计时), at most two heartbeats' worth."""
+    rows = PlaybackSession.objects.filter(pk=session_id, user_id=user_id)
+    row = rows.values("playing", "last_beat_at", "lost_other_page").first()
+    if row is None:
+        return False
+    if row["playing"] and not row["lost_other_page"]:
+        lost = min((timezone.now() - row["last_beat_at"]).total_seconds(), 2 * settings.HEARTBEAT_INTERVAL)
+        PlaybackSession.objects.filter(pk=session_id, lost_other_page=0).update(
+            lost_other_page=round(max(lost, 0.0), 2), events=F("events") + 1
+        )
+    return True
+
+
 def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: bool) -> tuple[int, dict]:
     """Judge one heartbeat; returns (HTTP status, reply). Two Redis round trips and, as a rule, no SQL. `seq` and
     `position` are already range-checked by the view; here the position is checked against the video's length."""
@@ -184,7 +222,7 @@ def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: b
         if state is None:
             state = playstate.load(user_id)  # Redis lost it: PostgreSQL is at most one flush behind
         if state is None or state.session != session_id:
-            if PlaybackSession.objects.filter(pk=session_id, user_id=user_id).exists():
+            if _superseded(user_id, session_id):
                 log_anomaly("superseded", user_id=user_id, session_id=session_id, seq=seq)
                 return 409, {"superseded": True, "error": "您已在其他页面或设备上播放课程，此处已暂停计时。"}
             return 404, {"error": "播放会话不存在，请刷新页面。"}
@@ -193,6 +231,7 @@ def heartbeat(*, user_id: int, session_id, seq: int, position: float, playing: b
             return 400, {"error": INVALID_BEAT}
         if seq <= state.seq:
             log_anomaly("replayed", user_id=user_id, session_id=session_id, seq=seq, last=state.seq)
+            _count_refused(store, user_id, raw, state, "kp")
             return 200, {"accepted": False, "credited": 0}
         was_finished, first_credit = state.finished, state.opened
         now, start, last_at = time.time(), state.last_position, state.beat_at
@@ -303,6 +342,9 @@ def _open_gate(user_id: int, checkpoint_id: int) -> None:
         raw, state = store.get(user_id)
         if not state or not any(gate[0] == checkpoint_id for gate in state.gates):
             return
+        stopped_at = [gate[1] for gate in state.gates if gate[0] == checkpoint_id][0]
         state.gates = [gate for gate in state.gates if gate[0] != checkpoint_id]
+        if not state.playing and state.last_position >= stopped_at - 0.5:
+            evidence.answered(state.tally, waited=time.time() - state.beat_at)
         if store.cas(user_id, raw, state):
             return

@@ -113,11 +113,35 @@ class PlaybackSession(models.Model):
     budget = models.FloatField(default=0, help_text="wall-clock seconds not yet spent on credit")
     is_current = models.BooleanField(default=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
+    # Where it was played (issue 16): the device's id (a random id in a signed cookie, jxjy.lib.devices), the device
+    # in words for the learner and the office, and the address the playback was opened from.
+    device = models.CharField(max_length=32, blank=True)
+    device_label = models.CharField("设备", max_length=40, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # Why each second counted or not (learning.evidence): a fixed set of counters per playback, written with the
+    # session row (bounded: no heartbeat is kept), for 学时明细 and the 学习异常 desk; pruned after two years.
+    events = models.PositiveIntegerField(default=0, help_text="heartbeats applied or refused; writes only go forward")
+    played = models.FloatField("播放（秒）", default=0)
+    credited = models.FloatField("计时（秒）", default=0)
+    backfilled = models.FloatField("补传计时（秒）", default=0)
+    lost_paused = models.FloatField(default=0)
+    lost_question = models.FloatField(default=0)
+    lost_rate = models.FloatField(default=0)
+    lost_seek = models.FloatField(default=0)
+    lost_network = models.FloatField(default=0)
+    lost_other_page = models.FloatField(default=0)
+    beats_rate = models.PositiveIntegerField(default=0)
+    beats_seek = models.PositiveIntegerField(default=0)
+    beats_replayed = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "播放会话"
         constraints = [
             models.UniqueConstraint(fields=["user"], condition=models.Q(is_current=True), name="one_current_playback")
+        ]
+        indexes = [
+            models.Index(fields=["started_at"], name="playback_started"),  # the nightly 学习异常 scan, the pruning
+            models.Index(fields=["enrollment", "courseware", "started_at"], name="playback_courseware"),  # 学时明细
         ]
 
     def __str__(self):

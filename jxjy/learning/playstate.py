@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from jxjy.lib.throttled_logging import ThrottledLogger
 
-from . import services
+from . import evidence, services
 from .models import CoursewareProgress, EnrollmentStatus, PlaybackSession
 
 # A learner's state set aside is reported once (per learner, every ten minutes at most, across all workers).
@@ -74,6 +74,8 @@ class PlayState:
     gates: list = stored_as("gates")  # the unanswered pop-up questions, [[checkpoint id, position], …] in order
     # The class is still 已开通 (nobody has studied it): the first credited time calls services.start_learning.
     opened: bool = stored_as("opened", default=False)
+    # Why each second of this playback counted or not (evidence.py): counters written with the session row.
+    tally: dict = stored_as("ty", default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps({key: getattr(self, name) for name, key in _KEYS.items()}, separators=(",", ":"))
@@ -346,6 +348,7 @@ def state_for(session, progress, gates) -> PlayState:
         gates=[[c.pk, c.position] for c in gates],
         # A class nobody has studied yet moves to 学习中 on its first credit (and stays refundable until then).
         opened=session.enrollment.status == EnrollmentStatus.OPENED,
+        tally=evidence.tally_of(session),
     )
 
 
@@ -413,6 +416,7 @@ def persist(states: list[PlayState]) -> None:
             "budget": s.budget,
             "last_beat_at": moment(s.beat_at),
             "playing": s.playing,
+            **evidence.row_of(s.tally),
         }
         for sid, s in sorted(sessions.items())
     ]
@@ -425,8 +429,8 @@ def persist(states: list[PlayState]) -> None:
         )
         _update_many(
             PlaybackSession,
-            ["last_seq", "last_position", "budget", "last_beat_at", "playing"],
-            "last_seq",
+            ["last_seq", "last_position", "budget", "last_beat_at", "playing", *evidence.COLUMNS.values()],
+            "events",
             session_rows,
         )
         for pid, state in progress.items():

@@ -8,8 +8,9 @@ from django.views.decorators.http import require_POST
 from ranged_response import RangedFileResponse
 
 from jxjy.accounts.decorators import learner_required
+from jxjy.audit.services import client_ip
 from jxjy.catalog.models import Category, Course, Courseware
-from jxjy.lib import numbers
+from jxjy.lib import devices, numbers
 from jxjy.lib.errors import UserError
 
 from . import heartbeat, next_step, playstate, services
@@ -50,11 +51,20 @@ def center(request):
 def playback_start(request, enrollment_id, courseware_id):
     enrollment = get_object_or_404(Enrollment.objects.live(), pk=enrollment_id, user=request.user)
     courseware = get_object_or_404(Courseware.objects.select_related("chapter"), pk=courseware_id)
+    device, new = devices.device_id(request)
+    place = {
+        "device": device,
+        "device_label": devices.describe(request.META.get("HTTP_USER_AGENT", ""))[:40],
+        "ip": client_ip(request),
+    }
     try:
-        data = heartbeat.start_playback(user=request.user, enrollment=enrollment, courseware=courseware)
+        data = heartbeat.start_playback(user=request.user, enrollment=enrollment, courseware=courseware, place=place)
     except UserError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
-    return JsonResponse(data)
+    response = JsonResponse(data)
+    if new:
+        devices.remember(request, response, device)
+    return response
 
 
 @require_POST
