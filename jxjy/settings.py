@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -111,6 +112,7 @@ INSTALLED_APPS = [
     "jxjy.credits",
     "jxjy.exams",
     "jxjy.certificates",
+    "jxjy.review",
     "jxjy.declarations",
     "jxjy.facetoface",
     "jxjy.office",
@@ -322,7 +324,15 @@ CELERY_BEAT_SCHEDULE = {
     # 面授班 with sessions: 结算考勤 (the attendance share rule) for classes that ended; hourly is enough and quiet.
     "settle-ended-facetoface": {"task": "jxjy.facetoface.tasks.settle_ended_classes", "schedule": 3600},
     "sweep-stalled-video-jobs": {"task": "jxjy.catalog.tasks.sweep_stalled_video_jobs", "schedule": 60},
+    # 学习异常: yesterday's evidence, every rule, while nobody studies (issue 16); and playback evidence older than
+    # PLAYBACK_EVIDENCE_DAYS pruned.
+    "scan-yesterday": {"task": "jxjy.review.tasks.scan_yesterday", "schedule": crontab(hour=2, minute=30)},
+    "prune-playback-evidence": {
+        "task": "jxjy.learning.tasks.prune_playback_evidence",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
+PLAYBACK_EVIDENCE_DAYS = 730  # playback sessions (学时明细's evidence) are kept two years
 
 # Learning-time integrity (DESIGN.md §7)
 HEARTBEAT_INTERVAL = 15  # seconds between heartbeats while playing

@@ -17,8 +17,12 @@ forged).
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
+
+from .models import PlaybackSession
 
 # Tally keys (short: the tally travels in the stored playback state) → PlaybackSession columns.
 COLUMNS = {
@@ -165,3 +169,14 @@ def _ahead(tally: dict, ahead: float, *, kind: str, fast: bool, gated: bool, bey
     tally.pop("bn", None)
     _add(tally, kind, ahead)
     return kind
+
+
+def prune(*, now=None, batch: int = 5000) -> int:
+    """Delete playback sessions that ended more than PLAYBACK_EVIDENCE_DAYS ago (never a current one), in batches so
+    a year's worth does not hold one long transaction; returns how many went."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.PLAYBACK_EVIDENCE_DAYS)
+    old = PlaybackSession.objects.filter(last_beat_at__lt=cutoff, is_current=False)
+    gone = 0
+    while ids := list(old.values_list("pk", flat=True)[:batch]):
+        gone += PlaybackSession.objects.filter(pk__in=ids).delete()[0]
+    return gone

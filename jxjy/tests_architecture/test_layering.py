@@ -20,6 +20,7 @@ ROWS = (
     ("learning", "payments"),
     ("exams", "declarations", "facetoface"),
     ("certificates",),
+    ("review",),  # 学习异常: reads playback, the ledger and exam sheets; reverses hours, voids attempts (issue 16)
     ("portal",),  # public pages; below the back office, which edits their 通知公告 and help (issue 15)
     ("office",),
     ("demo",),  # the demo data fills every app, the portal's 通知公告 included: it stands on the roof

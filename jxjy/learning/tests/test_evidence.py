@@ -1,14 +1,18 @@
 """学时明细's evidence (issue 16): each playback session says why every second it did not credit was not credited —
 scripted players through the real heartbeat endpoint, then the session row PostgreSQL holds after the flush."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from freezegun import freeze_time
 
 from jxjy.catalog.models import Question
 from jxjy.learning import evidence, playstate
 from jxjy.learning.models import PlaybackSession
+from jxjy.lib.devices import describe
 
 from .conftest import DURATION
 from .test_heartbeat import START, Player, play_honestly
@@ -183,6 +187,16 @@ def test_the_device_and_address_are_kept_with_the_session(setup):
     ],
 )
 def test_the_device_in_words(agent, words):
-    from jxjy.lib.devices import describe
-
     assert describe(agent) == words
+
+
+def test_evidence_is_kept_two_years(setup):
+    with freeze_time(START) as clock:
+        player = Player(setup, clock)
+        player.open()
+        keep_playing(player, until=30)
+        Player(setup, clock, client=Client()).open()  # the first is no longer current
+    old, current = PlaybackSession.objects.order_by("started_at")
+    assert evidence.prune(now=old.last_beat_at + timedelta(days=729)) == 0
+    assert evidence.prune(now=timezone.now() + timedelta(days=731)) == 1
+    assert list(PlaybackSession.objects.all()) == [current]  # the current playback stays whatever its age
