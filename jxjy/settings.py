@@ -333,6 +333,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 PLAYBACK_EVIDENCE_DAYS = 730  # playback sessions (学时明细's evidence) are kept two years
+# 学习异常 over playback (jxjy.review.rules_playback): when a day's study is worth an office's look.
+REVIEW_LONG_DAY_SECONDS = env_int("REVIEW_LONG_DAY_SECONDS", 10 * 3600)  # more credited time than this in one day
+REVIEW_NIGHT_HOURS = (0, 6)  # credited study in every hour from 0:00 to 5:59
+REVIEW_REFUSED_BEATS = env_int("REVIEW_REFUSED_BEATS", 20)  # refused heartbeats of one kind in one playback
+REVIEW_ACCOUNTS_PER_DEVICE = env_int("REVIEW_ACCOUNTS_PER_DEVICE", 3)  # more accounts studying on one device a day
+REVIEW_ACCOUNTS_PER_IP = env_int("REVIEW_ACCOUNTS_PER_IP", 30)  # … or from one address (a unit's NAT can be normal)
+REVIEW_UNITS_PER_IP = env_int("REVIEW_UNITS_PER_IP", 3)  # …from this many work units (one unit's NAT is normal)
 
 # Learning-time integrity (DESIGN.md §7)
 HEARTBEAT_INTERVAL = 15  # seconds between heartbeats while playing
@@ -556,3 +563,17 @@ if REDIS_URL:
     # Django's cache sessions take an unreachable Redis for "no session" and sign everyone out: this one raises.
     SESSION_ENGINE = "jxjy.lib.cache_sessions"
 # --- end outages ---
+
+# --- 学习异常: exam rules ---
+# 同单位答卷雷同 (jxjy.review.rules_exams): two learners of one unit, one class's exam, handed in within this many
+# minutes of each other, with the same answer to at least this share of the (at least 10) questions both papers had,
+# AND at least this many identical WRONG answers (two good learners are both right; copied sheets are wrong alike).
+REVIEW_SHEET_MINUTES = 10
+REVIEW_SHEET_AGREEMENT = 0.9
+REVIEW_SHEET_SHARED_WRONG = 3
+# 考试用时过短: a passed exam handed in in less time than reading its questions and options once at this speed takes.
+# Adults read Chinese for comprehension at about 300–500 characters a minute and fast readers at 600–800; 15 a
+# second (900 a minute) is beyond a fast reader skimming, with no time counted for thinking or clicking, so a paper
+# handed in sooner cannot have been read (a 20-question paper of about 1,600 characters: under 1 minute 46 seconds).
+REVIEW_READING_CHARS_PER_SECOND = 15
+# --- end 学习异常: exam rules ---

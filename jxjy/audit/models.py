@@ -53,8 +53,10 @@ class Event:
     ENROLLMENT_START = _event("enrollment.start", "开始学习")
     ENROLLMENT_REFUND = _event("enrollment.refund", "班级退款关闭")
     ENROLLMENT_COMPLETE = _event("enrollment.complete", "班级结业")
+    ENROLLMENT_REOPEN = _event("enrollment.reopen", "班级恢复为学习中")
     EXAM_START = _event("exam.start", "开始考试")
     EXAM_SUBMIT = _event("exam.submit", "交卷")
+    EXAM_VOID = _event("exam.void", "考试成绩作废")
     CERTIFICATE_ISSUE = _event("certificate.issue", "证书签发")
     CERTIFICATE_REVOKE = _event("certificate.revoke", "证书撤销")
     DECLARATION_FILE = _event("declaration.file", "视同申报提交")
@@ -97,6 +99,9 @@ class Event:
     QUESTION_EXAM_ONLY = _event("question.exam_only", "标记题目仅用于考试")
     USER_ACCESS_CHANGE = _event("account.access_change", "账号角色、地市或权限变更")
     ADMIN_PASSWORD_SET = _event("admin.password_set", "管理员设置密码")
+    ANOMALY_CLEAR = _event("anomaly.clear", "学习异常核实正常")
+    ANOMALY_CONFIRM = _event("anomaly.confirm", "学习异常确认违规")
+    ANOMALY_SCAN = _event("anomaly.scan", "立即检查学习异常")
 
 
 def label(event: str) -> str:

@@ -20,6 +20,7 @@ CHECK_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read 
 TOKEN_BYTES = 20  # 160 bits in the QR code's URL
 REISSUED = "已换发"
 HOURS_REVERSED = "学时被冲销，该年度不再合格"
+EXAM_VOIDED = "考试成绩作废，该年度不再合格"
 CLASS_REFUNDED = "班级已退款"
 
 
@@ -115,12 +116,13 @@ def revoke_certificate(certificate, *, reason: str, actor=None, now=None) -> Cer
     return certificate
 
 
-def revoke_if_no_longer_qualified(*, user, year: int, actor=None) -> Certificate | None:
-    """After hours were taken from the ledger: revoke the year's live certificate if the year is not 合格 now."""
+def revoke_if_no_longer_qualified(*, user, year: int, actor=None, reason: str = HOURS_REVERSED) -> Certificate | None:
+    """After hours were taken from the ledger (or an exam pass voided): revoke the year's live certificate if the
+    year is not 合格 now."""
     live = Certificate.objects.filter(user=user, year=year, status=CertificateStatus.ISSUED).first()
     if live is None or year_record(user, year).qualified:
         return None
-    return revoke_certificate(live, reason=HOURS_REVERSED, actor=actor)
+    return revoke_certificate(live, reason=reason, actor=actor)
 
 
 def revoke_for_refund(*, enrollment, actor=None) -> list[Certificate]:

@@ -65,6 +65,8 @@ class AttemptStatus(models.TextChoices):
     STARTED = "started", "答题中"
     SUBMITTED = "submitted", "已交卷"
     GRADED = "graded", "已评分"
+    # 学习异常 确认违规: the attempt stays on record (its score too) but counts for nothing (voiding.py).
+    VOIDED = "voided", "成绩作废"
 
 
 class ExamAttempt(models.Model):
@@ -74,7 +76,8 @@ class ExamAttempt(models.Model):
     TRANSITIONS = {
         AttemptStatus.STARTED: {AttemptStatus.SUBMITTED},
         AttemptStatus.SUBMITTED: {AttemptStatus.GRADED},
-        AttemptStatus.GRADED: set(),
+        AttemptStatus.GRADED: {AttemptStatus.VOIDED},
+        AttemptStatus.VOIDED: set(),
     }
 
     enrollment = models.ForeignKey("learning.Enrollment", on_delete=models.CASCADE, related_name="attempts")
@@ -99,9 +102,20 @@ class ExamAttempt(models.Model):
                 fields=["enrollment"], condition=models.Q(status="started"), name="one_open_attempt_per_class"
             ),
         ]
+        # The nightly 学习异常 scan reads one day's submitted attempts (jxjy.review.rules_exams).
+        indexes = [models.Index(fields=["submitted_at"], name="attempt_submitted_at")]
 
     def __str__(self):
         return f"{self.enrollment} 第{self.number}次考试"
+
+    @property
+    def finished(self) -> bool:
+        """Graded (or since voided): the paper may be reviewed with its answers; nothing more is taken."""
+        return self.status in (AttemptStatus.GRADED, AttemptStatus.VOIDED)
+
+    @property
+    def voided(self) -> bool:
+        return self.status == AttemptStatus.VOIDED
 
 
 class ExamAnswer(models.Model):

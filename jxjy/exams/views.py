@@ -285,7 +285,7 @@ def attempt_page(request, enrollment_id, attempt_id):
     """The paper with a countdown to the server's deadline; after submission, the score and a review."""
     enrollment = learner_enrollment(request, enrollment_id)
     attempt = _attempt(request, enrollment, attempt_id)
-    graded = attempt.status == AttemptStatus.GRADED
+    graded = attempt.finished  # a voided paper is reviewed like any graded one, marked 成绩作废
     if graded and (in_progress := services.open_exam_of(request.user)):
         # A past paper's answers wait while another paper (of this class or another) is being answered.
         exc = ExamInProgress(in_progress, "您正在考试，交卷后才能查看以往试卷的答案。")

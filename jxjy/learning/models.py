@@ -23,7 +23,8 @@ class Enrollment(models.Model):
     TRANSITIONS = {
         EnrollmentStatus.OPENED: {EnrollmentStatus.LEARNING, EnrollmentStatus.REFUNDED},
         EnrollmentStatus.LEARNING: {EnrollmentStatus.COMPLETED},
-        EnrollmentStatus.COMPLETED: set(),
+        # Back to 学习中 when the passing exam that completed the class is voided (学习异常 确认违规).
+        EnrollmentStatus.COMPLETED: {EnrollmentStatus.LEARNING},
         EnrollmentStatus.REFUNDED: set(),
     }
 

@@ -48,6 +48,7 @@ class Viewing:
     finished_on: date | None = None
     share: Decimal = Decimal("0")  # the hours the courseware earns when finished
     earned: Decimal | None = None  # the hours the ledger posted for it this day
+    progress_id: int | None = None  # its 学时明细 (details.py)
 
     @property
     def played_text(self) -> str:
@@ -187,6 +188,7 @@ def day_records(user, year: int, days) -> list[Day]:
                 watched=p.watched if p else 0.0,
                 finished_on=timezone.localdate(p.finished_at) if p and p.finished_at else None,
                 share=shares.get(s.courseware_id, Decimal("0")),
+                progress_id=p.pk if p else None,
             )
             day.viewings.append(viewing)
         start, end = timezone.localtime(s.started_at), timezone.localtime(s.last_beat_at)

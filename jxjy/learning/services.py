@@ -2,7 +2,7 @@
 closed by a refund of a class nobody has studied yet; and the hours a finished courseware posts to the ledger.
 
 Orders and exams do not move an enrollment themselves: orders tells learning through its signals (receivers.py),
-exams calls `complete_enrollment`."""
+exams calls `complete_enrollment` (and `reopen_enrollment` when the passing exam is voided)."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -84,6 +84,18 @@ def complete_enrollment(enrollment, *, actor=None, score=None) -> bool:
         if locked.status != EnrollmentStatus.LEARNING:
             return locked.status == EnrollmentStatus.COMPLETED
         move(locked, EnrollmentStatus.COMPLETED, event=Event.ENROLLMENT_COMPLETE, actor=actor, detail={"score": score})
+    return True
+
+
+def reopen_enrollment(enrollment, *, actor=None, reason: str = "") -> bool:
+    """已结业 → 学习中: the passing exam that completed the class no longer counts (exams voided it after an office
+    confirmed a 学习异常), so the class is not finished and the learner may sit the exam again while attempts remain.
+    A class in another state stays as it is; returns whether it was reopened now. Safe to call twice."""
+    with transaction.atomic():
+        locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if locked.status != EnrollmentStatus.COMPLETED:
+            return False
+        move(locked, EnrollmentStatus.LEARNING, event=Event.ENROLLMENT_REOPEN, actor=actor, detail={"reason": reason})
     return True
 
 

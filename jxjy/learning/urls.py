@@ -7,6 +7,7 @@ app_name = "learning"
 urlpatterns = [
     path("center/", views.center, name="center"),
     path("records/", views_records.study_records, name="records"),
+    path("records/courseware/<int:progress_id>/", views_records.study_detail, name="study_detail"),
     path("study/<int:enrollment_id>/", views.class_home, name="class_home"),
     path("study/<int:enrollment_id>/select/", views.class_select, name="select"),
     path("study/<int:enrollment_id>/courses/", views.class_courses, name="courses"),

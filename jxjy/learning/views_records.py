@@ -2,14 +2,15 @@
 
 from decimal import Decimal
 
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from jxjy.accounts.decorators import learner_required
 from jxjy.lib.hours import hours
 from jxjy.lib.paging import paginate
 
-from . import playstate, records
+from . import details, playstate, records
+from .models import CoursewareProgress
 
 DAYS_PER_PAGE = 10
 
@@ -45,3 +46,17 @@ def study_records(request):
         "menu": "records",
     }
     return render(request, "learning/records.html", context)
+
+
+@learner_required
+def study_detail(request, progress_id):
+    """学时明细 of one of the learner's coursewares: the watched parts on a timeline and each playback with the
+    reasons its uncounted minutes did not count (details.py). Another learner's progress is a 404."""
+    playstate.flush_user(request.user.pk)  # the playback now under way, as far as it has come
+    progress = get_object_or_404(
+        CoursewareProgress.objects.select_related("courseware__chapter__course", "enrollment__training_class"),
+        pk=progress_id,
+        enrollment__user=request.user,
+    )
+    context = {"detail": details.study_detail(request, progress), "menu": "records"}
+    return render(request, "learning/study_detail.html", context)

@@ -1,5 +1,5 @@
-"""学员详情's file of a learner: classes, orders, the hours ledger, 视同申报, 面授班 and the audit trail, read from
-every app for the back office's detail page (nothing here changes a row)."""
+"""学员详情's file of a learner: classes, exams, orders, the hours ledger, 视同申报, 面授班 and the audit trail, read
+from every app for the back office's detail page (nothing here changes a row)."""
 
 from django.db.models import Q
 
@@ -10,12 +10,27 @@ from jxjy.audit.models import AuditRecord
 from jxjy.certificates.archive import year_record
 from jxjy.credits.models import CreditEntry
 from jxjy.declarations.models import Declaration
+from jxjy.exams.models import ExamAttempt
 from jxjy.facetoface.models import FaceToFaceBooking
-from jxjy.learning.models import Enrollment
+from jxjy.learning.models import CoursewareProgress, Enrollment
 from jxjy.learning.services import overall_percents
 from jxjy.orders.models import Order
 
 TRAIL_LIMIT = 50
+COURSEWARE_ORDER = (
+    "courseware__chapter__course_id",
+    "courseware__chapter__order",
+    "courseware__order",
+    "courseware_id",
+)
+
+
+def _attempts(enrollments) -> list:
+    """考试记录: every attempt in the learner's classes (none without a class: no query), a voided one (学习异常
+    确认违规) shown as 成绩作废."""
+    if not enrollments:
+        return []
+    return list(ExamAttempt.objects.filter(enrollment__in=enrollments).select_related("enrollment__training_class"))
 
 
 def learner_file(learner) -> dict:
@@ -29,11 +44,21 @@ def learner_file(learner) -> dict:
     percents = overall_percents(learner, enrollments)  # the rule 学员中心 and 班级首页 show
     for enrollment in enrollments:
         enrollment.percent = percents[enrollment.pk]
+    coursewares = list(
+        CoursewareProgress.objects.filter(enrollment__user=learner)
+        .select_related("enrollment__training_class", "courseware__chapter__course")
+        .order_by("-enrollment__opened_at", "enrollment_id", *COURSEWARE_ORDER)
+    )
+    for progress in coursewares:  # 课件学习情况: how much of each is watched, each linking to its 学时明细
+        duration = progress.courseware.duration
+        progress.percent = min(100, int(progress.watched * 100 // duration)) if duration else 0
     audit_trail = AuditRecord.objects.filter(
         Q(actor=learner) | Q(object_type=User._meta.label, object_id=str(learner.pk))
     ).select_related("actor")[:TRAIL_LIMIT]
     return {
         "enrollments": enrollments,
+        "coursewares": coursewares,
+        "attempts": _attempts(enrollments),
         "orders": Order.objects.filter(user=learner).prefetch_related("lines").order_by("-created_at"),
         "ledger_years": years,
         "declarations": Declaration.objects.filter(user=learner).select_related("year").order_by("-created_at"),

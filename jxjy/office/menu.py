@@ -25,6 +25,7 @@ MENU = (
     Area("declarations", "视同申报审核", "office:declarations_list", (Role.CITY,)),
     Area("facetoface", "面授班管理", "office:facetoface_list", (Role.CITY,)),
     Area("learners", "学员管理", "office:learners_search", (Role.CITY,)),
+    Area("anomalies", "学习异常", "office:anomalies_list", (Role.CITY,)),  # and the province (every area)
     Area("closures", "注销申请", "office:closures_list", (Role.CITY,)),
     Area("reminders", "学习提醒", "office:reminders_home", (Role.CITY,)),  # and the province (every area)
     Area("content", "课程管理", "office:content_course_list", (Role.CONTENT,)),

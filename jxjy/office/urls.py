@@ -1,6 +1,19 @@
 from django.urls import path
 
-from .views import audit, auth, content, declarations, facetoface, finance, learners, reminders, reports, site, staff
+from .views import (
+    anomalies,
+    audit,
+    auth,
+    content,
+    declarations,
+    facetoface,
+    finance,
+    learners,
+    reminders,
+    reports,
+    site,
+    staff,
+)
 
 app_name = "office"
 
@@ -19,6 +32,7 @@ urlpatterns = [
     # learners
     path("learners/", learners.search, name="learners_search"),
     path("learners/<int:pk>/", learners.detail, name="learners_detail"),
+    path("learners/<int:pk>/courseware/<int:progress_id>/", learners.study_detail, name="learners_study_detail"),
     path("learners/<int:pk>/reset-password/", learners.reset_password, name="learners_reset_password"),
     path("learners/<int:pk>/unlock/", learners.unlock, name="learners_unlock"),
     path("learners/<int:pk>/end-sessions/", learners.end_sessions, name="learners_end_sessions"),
@@ -29,6 +43,12 @@ urlpatterns = [
     path("learners/<int:pk>/reveal/", learners.reveal, name="learners_reveal"),
     path("learners/closures/", learners.closure_list, name="closures_list"),
     path("learners/closures/<int:pk>/", learners.closure_detail, name="closures_detail"),
+    # anomalies (学习异常: the flags of the nightly scan, decided by the city office)
+    path("anomalies/", anomalies.anomaly_list, name="anomalies_list"),
+    path("anomalies/scan/", anomalies.scan, name="anomalies_scan"),
+    path("anomalies/<int:pk>/", anomalies.detail, name="anomalies_detail"),
+    path("anomalies/<int:pk>/clear/", anomalies.clear, name="anomalies_clear"),
+    path("anomalies/<int:pk>/confirm/", anomalies.confirm, name="anomalies_confirm"),
     # content
     path("content/", content.course_list, name="content_course_list"),
     path("content/courses/new/", content.course_create, name="content_course_create"),

@@ -2,7 +2,9 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
 
 
 @dataclass
@@ -33,3 +35,9 @@ def rule(name: str) -> Callable[[Check], Check]:
         return check
 
     return register
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The local day (settings.TIME_ZONE, Asia/Shanghai) as [start, end) aware datetimes: what every rule reads."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))

@@ -87,6 +87,7 @@ def make_world(user):
     orders.transition(paid, OrderStatus.PAID)
     enrollment = Enrollment.objects.get(user=user, training_class=training_class)
     class_courses(enrollment)
+    progress = watched_with_reasons(enrollment, courseware)
     give_hours(user, public=8, professional=6)
     practice = start_practice(enrollment=enrollment, size=practice_sizes(enrollment)[0])
     attempt = sit_exam(enrollment, 52)
@@ -138,6 +139,7 @@ def make_world(user):
         "attempt_id": attempt.pk,
         "class_id": face_class.pk,
         "question_id": practice.questions[0],
+        "progress_id": progress.pk,
     }
     pks = {
         "portal:notice_detail": notice.pk,
@@ -149,6 +151,37 @@ def make_world(user):
         "orders:pre_enrollment_add": training_class.pk,
     }
     return common, pks
+
+
+def watched_with_reasons(enrollment, courseware):
+    """学时明细's data: two watched stretches, a pop-up question, and a playback with a pause and a jump."""
+    import uuid
+
+    from jxjy.learning.models import Checkpoint, CoursewareProgress, PlaybackSession
+
+    progress = CoursewareProgress.objects.create(
+        enrollment=enrollment, courseware=courseware, intervals=[[0, 90], [150, 200]], watched=140
+    )
+    question = courseware.chapter.course.questions.first()
+    Checkpoint.objects.create(progress=progress, position=120, question=question)
+    start = timezone.now() - timedelta(hours=2)
+    PlaybackSession.objects.create(
+        id=uuid.uuid4(),
+        enrollment=enrollment,
+        user=enrollment.user,
+        courseware=courseware,
+        started_at=start,
+        last_beat_at=start + timedelta(minutes=6),
+        is_current=False,
+        device_label="安卓手机 · 微信",
+        events=20,
+        played=200,
+        credited=140,
+        lost_paused=130,
+        lost_seek=60,
+        beats_seek=1,
+    )
+    return progress
 
 
 def learner_urls(common, pks):

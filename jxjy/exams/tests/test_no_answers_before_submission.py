@@ -26,7 +26,7 @@ from jxjy.exams import services
 from jxjy.exams import urls as exams_urls
 from jxjy.exams.models import ExamAttempt, Practice
 from jxjy.learning import urls as learning_urls
-from jxjy.learning.models import Checkpoint
+from jxjy.learning.models import Checkpoint, CoursewareProgress
 
 pytestmark = pytest.mark.django_db
 MARKER = "SECRET-EXPLANATION"
@@ -239,6 +239,9 @@ def test_no_page_or_reply_gives_an_answer_away_before_submission(world):
         entry = attempt.paper[0]
         check_class_pages(detector, learner, enrollment, courseware)
         check_checkpoints(detector, learner, enrollment, courseware, clock, bank, exam_open=True)
+        progress = CoursewareProgress.objects.get(enrollment=enrollment, courseware=courseware)  # its questions marked
+        detail = reverse("learning:study_detail", args=[progress.pk])
+        detector.assert_no_answers("学时明细", lambda: text(learner.get(detail)))
         for name, fetch in (
             ("试卷", lambda: text(learner.get(reverse("exams:attempt", args=[e, a])))),
             ("进入（继续考试）", lambda: text(learner.post(reverse("exams:enter", args=[e])))),

@@ -31,6 +31,7 @@ from jxjy.orders.models import InvoiceRequest, PreEnrollment, UnitInvitation
 from jxjy.orders.tests.invoice_helpers import paid_order
 from jxjy.payments.models import Payment
 from jxjy.portal.models import Notice
+from jxjy.review.models import Anomaly, Rule
 
 pytestmark = [pytest.mark.django_db]
 
@@ -100,15 +101,19 @@ def world(catalog, alice, bob, settings, tmp_path):
     closure = ClosureRequest.objects.create(user=bob, reason="不再需要")
     invitation = UnitInvitation.objects.create(order=order, learner=bob, training_class=catalog[(2025, "L4")])
     message = Message.send([Message(learner=bob, title="学习提醒", body="李娜您好")])[0]
+    anomaly = Anomaly.objects.create(rule=Rule.LONG_DAY, user=bob, day=timezone.localdate(), key=f"long_day:{bob.pk}",
+                                     summary="计时 11 小时")  # fmt: skip
     return {"bob": bob, "order": order, "payment": payment, "enrollment": enrollment, "courseware": courseware,
             "checkpoint": checkpoint, "practice": practice, "attempt": attempt, "declaration": declaration,
             "attachment": declaration.attachments.first(), "face_class": face_class, "booking": booking, "session": session,
             "invoice": invoice, "certificate": certificate, "address": address, "pre": pre, "notice": notice,
-            "course": course, "chapter": chapter, "question": question, "closure": closure, "invitation": invitation, "message": message, "suzhou": suzhou, "class": training_class}  # fmt: skip
+            "course": course, "chapter": chapter, "question": question, "closure": closure, "invitation": invitation, "message": message, "suzhou": suzhou, "class": training_class,
+            "progress": progress, "anomaly": anomaly}  # fmt: skip
 
 
 # Arguments that name something a learner owns (so another city's / another learner's copy must be a 404).
-OWNED = {"enrollment_id", "courseware_id", "checkpoint_id", "practice_id", "attempt_id", "booking_id", "session_id"}
+OWNED = {"enrollment_id", "courseware_id", "checkpoint_id", "practice_id", "attempt_id", "booking_id", "session_id",
+         "progress_id"}  # fmt: skip
 OWNED_PK = (
     "declarations:",
     "office:declarations_",
@@ -119,6 +124,7 @@ OWNED_PK = (
     "office:closures_",
     "accounts:address",
     "accounts:message",
+    "office:anomalies_",
 )
 
 
@@ -127,7 +133,7 @@ def foreign_value(name, arg, w):
     by_arg = {
         "enrollment_id": w["enrollment"].pk, "courseware_id": w["courseware"].pk, "checkpoint_id": w["checkpoint"].pk,
         "practice_id": w["practice"].pk, "attempt_id": w["attempt"].pk, "booking_id": w["booking"].pk,
-        "session_id": w["session"].pk,
+        "session_id": w["session"].pk, "progress_id": w["progress"].pk,
         "class_id": w["face_class"].pk, "token": w["certificate"].token, "provider": "mockbank",
         "question_id": w["question"].pk, "key": "0" * 40,
     }  # fmt: skip
@@ -162,6 +168,8 @@ def foreign_value(name, arg, w):
             value = w["face_class"].pk
         elif name == "office:closures_detail":
             value = w["closure"].pk
+        elif name.startswith("office:anomalies_"):
+            value = w["anomaly"].pk
         elif name.startswith("office:learners_"):
             value = w["bob"].pk
         elif name.startswith("accounts:address"):
@@ -242,7 +250,8 @@ OFFICE_OBJECT_PAGES = {
     "office:learners_reveal", "office:learners_end_sessions", "office:facetoface_detail", "office:facetoface_edit",
     "office:facetoface_export", "office:facetoface_attendance", "office:facetoface_session_add",
     "office:facetoface_session_delete", "office:facetoface_qr", "office:facetoface_qr_code",
-    "office:facetoface_hand_mark", "office:facetoface_settle",
+    "office:facetoface_hand_mark", "office:facetoface_settle", "office:learners_study_detail",
+    "office:anomalies_detail", "office:anomalies_clear", "office:anomalies_confirm",
 }  # fmt: skip
 
 
@@ -285,7 +294,9 @@ def test_req_14_a_learner_gets_404_and_an_audit_record_for_every_object_of_anoth
         for name, _url, owned in walk(world)
         if owned
         and name
-        and not name.startswith(("office:finance", "office:learners_", "office:closures_", "office:facetoface_"))
+        and not name.startswith(
+            ("office:finance", "office:learners_", "office:closures_", "office:facetoface_", "office:anomalies_")
+        )
         and name not in ("office:declarations_detail", "payments:mockbank")
     }
     seen = _check_foreign(client, world, learner_pages)

@@ -23,6 +23,8 @@ from jxjy.accounts.models import ClosureRequest, ClosureState
 from jxjy.accounts.permissions import scope
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
+from jxjy.learning import details, playstate
+from jxjy.learning.models import CoursewareProgress
 from jxjy.lib import sheets
 from jxjy.lib.errors import UserError, show_on
 from jxjy.lib.masking import mask_mobile
@@ -116,6 +118,25 @@ def detail(request, pk):
     context = {"learner": learner, "office_menu": "learners", **learner_file(learner)}
     context["city_grade_form"] = CityGradeForm(initial={"city": learner.city_id, "grade": learner.grade})
     return render(request, "office/learners/detail.html", context)
+
+
+@office_view("learners")
+@never_cache
+def study_detail(request, pk, progress_id):
+    """学时明细 of one of the learner's coursewares, read only: the same page the learner sees (learning.details), so
+    the office can answer "why did my time not count" on the phone. Scoped like the detail, and audited like it."""
+    learner = _learner_or_404(request, pk)
+    playstate.flush_user(learner.pk)  # a playback under way shows as far as it has come
+    progress = (
+        CoursewareProgress.objects.select_related("courseware__chapter__course", "enrollment__training_class")
+        .filter(pk=progress_id, enrollment__user=learner)
+        .first()
+    )
+    if progress is None:
+        raise Http404  # not this learner's: the same as a missing one (audited by NotFoundAuditMiddleware)
+    record(Event.LEARNER_VIEW, request=request, obj=learner, progress=progress.pk)
+    context = {"learner": learner, "detail": details.study_detail(request, progress), "office_menu": "learners"}
+    return render(request, "office/learners/study_detail.html", context)
 
 
 @office_view("learners")

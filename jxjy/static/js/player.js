@@ -31,6 +31,7 @@ const TAKEN_OVER = "您已在其他页面或设备上播放本课程，这里已
 const BROKEN = "出了点问题，请刷新页面后再试。";
 const ANSWER_TRIES = 4; // an answer is sent at most this often before the learner is asked to press again
 const HELP_AFTER_WRONG = 2; // 看解析 is offered from the second wrong answer on (the server checks it too)
+const NOTICE_MS = 8000; // a notice about the video's position stays this long before 正在计时学习中… replaces it
 
 let session = null;
 let seq = 0;
@@ -45,6 +46,7 @@ let retries = 0; // failed sends of the beat at the head of the queue
 let answering = false;
 let wrongAnswers = 0; // to the question on screen, in this page
 let focusBeforeQuiz = null;
+let noticeUntil = 0;
 
 // 2, 4, 8 then every 15 s (the server's Retry-After): well inside the 60 s a late heartbeat may still bank.
 function backoff(attempt) {
@@ -57,6 +59,13 @@ function pause(ms) {
 
 function say(text) {
   statusEl.textContent = text;
+}
+
+// A line the learner must get to read (a refused drag, a step back after an outage): the replies of the heartbeats
+// sent with it do not replace it at once.
+function notice(text) {
+  say(text);
+  noticeUntil = Date.now() + NOTICE_MS;
 }
 
 // URL-encoded, not multipart: sendBeacon sends it as a form too, and it is the cheapest body to parse.
@@ -167,11 +176,18 @@ function showNextStep() {
 
 // --- Heartbeats -----------------------------------------------------------------------------------------------
 
-function enqueue(playing) {
+// `position`: where the video stands, unless told (a blocked drag reports where the learner tried to go).
+function enqueue(playing, position = video.currentTime) {
   if (!session || stopped) return;
   seq += 1;
-  queue.push({ session, seq, position: video.currentTime.toFixed(2), playing: playing ? "1" : "0" });
+  queue.push({ session, seq, position: position.toFixed(2), playing: playing ? "1" : "0" });
   flush();
+}
+
+// m:ss, the way the video's own controls show a position.
+function clockText(seconds) {
+  const whole = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
 }
 
 async function flush() {
@@ -205,13 +221,24 @@ async function flush() {
 
 function handle(reply) {
   if (!reply.accepted) return;
-  furthest = Math.max(furthest, reply.furthest);
+  // After a long network outage the server's watched point is behind the video: what played meanwhile was not
+  // counted, so the video goes back there (and says so) rather than let the learner believe it was.
+  // The server's point trails the video by up to two heartbeats and a late one's slack (a slow first beat, a retry):
+  // only past that has the video played on beyond what can be counted.
+  const slack = 2 * Number(root.dataset.interval || 15) + 10;
+  const behind = reply.credited === 0 && !video.paused && reply.furthest + slack < video.currentTime;
+  furthest = behind ? reply.furthest : Math.max(furthest, reply.furthest);
   gate = reply.gate ?? null;
   if (duration) watchedEl.textContent = `${Math.min(100, Math.floor((reply.watched / duration) * 100))}%`;
+  if (behind) {
+    video.currentTime = reply.furthest;
+    enqueue(true); // the server carries on from here, not from the position of the last queued heartbeat
+    notice(`网络中断期间的内容没有计时，已退回到 ${clockText(reply.furthest)} 接着播放。`);
+  }
   if (reply.finished) {
     say("本课件已学完。");
     showNextStep();
-  } else if (!video.paused) say("正在计时学习中…");
+  } else if (!video.paused && Date.now() >= noticeUntil) say("正在计时学习中…");
   if (reply.pending) ask(reply.pending);
 }
 
@@ -361,8 +388,11 @@ quizForm.addEventListener("submit", async (event) => {
 video.addEventListener("seeking", () => {
   const limit = Math.max(furthest, 0) + 2;
   if (video.currentTime > limit) {
+    const playing = !video.paused;
+    enqueue(playing, video.currentTime); // the attempt, so 学时明细 can say what was skipped (快进) and why
     video.currentTime = furthest;
-    say("只能拖动到已经看过的位置。");
+    enqueue(playing); // and back: the server carries on from here, so the next heartbeat's time still counts
+    notice("只能拖动到已经看过的位置。");
   }
 });
 video.addEventListener("timeupdate", () => {
