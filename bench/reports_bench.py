@@ -12,7 +12,6 @@ a city office, and the Excel export, and prints the time and query count of each
 import argparse
 import base64
 import itertools
-import json
 import os
 import platform
 import random
@@ -28,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _generate import PG_SERVER, Copier, create_database, drop_database  # noqa: E402
+
 DB_NAME = "jxjy_reports_bench"
-PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 YEAR = 2026
 
 
@@ -49,69 +49,6 @@ def configure_environment(var_dir: str) -> None:
         }
     )
     os.environ.pop("REDIS_URL", None)  # the report reads no cache; database sessions keep the run self-contained
-
-
-def _admin(statement: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL(statement).format(sql.Identifier(DB_NAME)))
-
-
-def create_database() -> None:
-    _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-    _admin("CREATE DATABASE {}")
-
-
-def drop_database() -> None:
-    _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-
-
-# --- COPY ---------------------------------------------------------------------------------------------------
-
-
-class Copier:
-    """COPY rows into a model's table: the given columns per row, every other column a constant default."""
-
-    def __init__(self, model, columns):
-        from django.db import connection
-        from django.db.models import JSONField
-        from django.utils import timezone
-
-        self.model = model
-        self.columns = list(columns)
-        now = timezone.now()
-        self.constants = {}
-        for field in model._meta.concrete_fields:
-            if field.attname in self.columns or field.primary_key and "id" in self.columns:
-                continue
-            if field.primary_key:
-                continue
-            value = field.get_default()
-            if value is None and not field.null:
-                value = now if field.get_internal_type() == "DateTimeField" else value
-            prepared = json.dumps(value) if isinstance(field, JSONField) else field.get_db_prep_save(value, connection)
-            self.constants[field.column] = prepared
-        names = [model._meta.get_field(c).column if c != "id" else "id" for c in self.columns]
-        self.all_columns = names + list(self.constants)
-        self.tail = tuple(self.constants.values())
-
-    def load(self, rows) -> int:
-        from django.db import connection
-
-        table = self.model._meta.db_table
-        cols = ", ".join(f'"{c}"' for c in self.all_columns)
-        count = 0
-        with connection.cursor() as cursor, cursor.cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(tuple(row) + self.tail)
-                count += 1
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), COALESCE(MAX(id), 1)) FROM \"{table}\""  # noqa: S608
-            )
-        return count
 
 
 def create_data(n: int) -> dict:
@@ -290,7 +227,7 @@ def main():
 
     var_dir = tempfile.mkdtemp(prefix="reports-bench-")
     configure_environment(var_dir)
-    create_database()
+    create_database(DB_NAME)
     try:
         import django
 
@@ -322,7 +259,7 @@ def main():
 
         connections.close_all()
         if not args.keep:
-            drop_database()
+            drop_database(DB_NAME)
 
 
 if __name__ == "__main__":
