@@ -29,8 +29,9 @@ ONLINE_PREFIX = "progress:"  # source_id of a finished courseware's entry (learn
 
 def minutes_text(seconds: float, *, prefix: str = "", rounding=round) -> str:
     """Seconds as people say them: 63 分钟, or 40 秒 under a minute (never "0 分钟" for time that was spent)."""
-    minutes = rounding(seconds / 60)
-    return f"{prefix}{minutes} 分钟" if minutes >= 1 else f"{prefix}{round(seconds)} 秒"
+    if round(seconds) < 60:
+        return f"{prefix}{round(seconds)} 秒"
+    return f"{prefix}{rounding(seconds / 60)} 分钟"
 
 
 # Sessions closer than this read as one 播放时间: 12:30–12:41, not 12:30–12:30、12:30–12:41.
