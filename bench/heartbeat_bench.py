@@ -1,13 +1,23 @@
 """Benchmark of the hot path: heartbeats through gunicorn, against /healthz as the baseline.
 
     .venv/bin/python bench/heartbeat_bench.py [--learners 200] [--seconds 20] [--workers 2] [--clients 32]
+        [--wrk-seconds 10] [--rounds 3]
 
 Creates a throw-away PostgreSQL database `jxjy_bench` (dropped again at the end) and uses Redis database 5
 (flushed) for the cache and the sessions, as in production. Starts gunicorn with sync workers and DEBUG=0 on
 127.0.0.1 and drives it with closed-loop client threads on the same machine. Prints figures only; nothing
 here is a pass/fail test.
 
-Phases, each `--seconds` long with the same client threads: heartbeats (every learner opened its playback
+Capacity (the figure that counts): `wrk` (Debian's; `apt-get install wrk`) drives the heartbeat flat out with
+bench/heartbeat_wrk.lua (each learner's seq + 1 and position + 0.02 s a beat, less than the real time between one
+learner's beats, so every beat is credited — the script reads the replies and counts any that is not), in bracketed
+rounds against the anonymous /healthz and a bare Django app (bench/bare/bare_app.py: startproject's middleware, one
+view) served by the same gunicorn settings: baseline, heartbeat, baseline … (`--rounds`, default 3), each round's
+ratio against the baselines either side of it, the median reported (bench/_wrk.py).
+
+Correctness and the breakdown (Python client threads, which share the cores with the server and flatten
+differences, so their rates are not the capacity): phases, each `--seconds` long with the same client threads:
+heartbeats (every learner opened its playback
 session beforehand; seq + 1 and the position advanced by the real time since that learner's previous beat, so
 the server credits every beat), then /healthz with the learner's session cookie (session and
 user loaded, no view work), then /healthz anonymous (the bare middleware stack). Then, with gunicorn stopped,
@@ -22,6 +32,7 @@ pop-up questions' checkpoints being reached (they sit past 15 % of the hour-long
 import argparse
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -33,11 +44,13 @@ from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _fixtures  # noqa: E402
 import _heartbeat_client as load  # noqa: E402
+import _wrk as capacity  # noqa: E402
 
 DB_NAME = "jxjy_bench"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -109,18 +122,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int, env: dict, log_path: Path) -> subprocess.Popen:
+def start_gunicorn(
+    port: int, workers: int, env: dict, log_path: Path, app: str = "jxjy.wsgi:application", chdir: Path = ROOT
+) -> subprocess.Popen:
+    """gunicorn with `workers` sync workers serving `app` (the platform, or bench/bare's yardstick: the same
+    settings for both)."""
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
-    command += [
-        "jxjy.wsgi:application",
-        "--bind", f"{load.HOST}:{port}",
-        "--workers", str(workers),
-        "--worker-class", "sync",
-        "--chdir", str(ROOT),
-        "--log-level", "warning",
-        "--no-control-socket",
-    ]  # fmt: skip
+    command += [app, "--bind", f"{load.HOST}:{port}", "--workers", str(workers), "--worker-class", "sync"]
+    command += ["--chdir", str(chdir), "--log-level", "warning", "--no-control-socket"]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + START_TIMEOUT
@@ -157,6 +167,55 @@ def tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+# --- Capacity: wrk, bracketed rounds (bench/_wrk.py) ---------------------------------------------------------
+
+
+def capacity_rounds(port: int, bare_port: int, learners: list, seconds: int, rounds: int, var_dir: Path):
+    """The heartbeat flat out (wrk, honest beats: each advances its learner's position by less than the real time
+    since that learner's last beat) between runs of the anonymous /healthz and of the bare Django app."""
+    listing = var_dir / "wrk-learners.tsv"
+    listing.write_text("".join(f"{x.cookie}\t{x.csrf}\t{x.playback}\t{x.seq}\t{x.position:.2f}\n" for x in learners))
+    env = {
+        "HB_LEARNERS": str(listing),
+        "HB_THREADS": str(capacity.THREADS),
+        "HB_ORIGIN": f"http://{load.HOST}:{port}",
+        "HB_STEP": "0.02",
+    }
+    script = str(Path(__file__).resolve().parent / "heartbeat_wrk.lua")
+    base = f"http://{load.HOST}"
+    return capacity.bracketed(
+        {
+            "GET /healthz (anonymous)": lambda: capacity.run(f"{base}:{port}/healthz", seconds),
+            "bare Django app": lambda: capacity.run(f"{base}:{bare_port}/healthz", seconds),
+        },
+        ("POST /learning/heartbeat/", lambda: capacity.run(f"{base}:{port}/", seconds, script=script, env=env)),
+        rounds,
+    )
+
+
+def print_capacity(result, seconds: int, workers: int) -> None:
+    print(
+        f"\nCapacity (wrk -t{capacity.THREADS} -c{capacity.CONNECTIONS}, {seconds} s a run, gunicorn {workers} sync "
+        f"workers for both apps; bracketed: each heartbeat run between runs of both baselines):"
+    )
+    for label in [*result.baselines, result.subject]:
+        rates = ", ".join(f"{rate:,.0f}" for rate in result.rates[label])
+        print(f"  {label:<28} req/s {rates}   median {result.median_rate(label):,.0f}")
+    for baseline in result.baselines:
+        ratios = ", ".join(f"{r:.2f}" for r in result.ratios(baseline))
+        print(f"  heartbeat / {baseline:<26} {ratios}   median {result.median_ratio(baseline):.2f}")
+    anonymous, bare = result.baselines
+    print(f"  /healthz (anonymous) / bare app: {result.median_rate(anonymous) / result.median_rate(bare):.2f}")
+    for label, ran in result.runs:
+        if ran.non_2xx or ran.socket_errors:
+            print(f"  ! {label}: non-2xx {ran.non_2xx} {ran.socket_errors}")
+    for label, ran in result.runs:
+        if label == result.subject:
+            found = re.search(r"heartbeats answered: (\d+), not credited: (\d+)", ran.output)
+            if found:
+                print(f"  heartbeat run: {int(found.group(1)):,} answered, {int(found.group(2)):,} not credited")
 
 
 # --- The in-process breakdown (one request at a time, no HTTP) ----------------------------------------------
@@ -396,6 +455,8 @@ def parse_args():
     parser.add_argument("--seconds", type=float, default=20, help="seconds per measured phase (default 20)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent client threads (default 32)")
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="seconds per wrk run (default 10; 0: no wrk)")
+    parser.add_argument("--rounds", type=int, default=3, help="bracketed wrk rounds (default 3)")
     args = parser.parse_args()
     if not 1 <= args.learners <= 20_000:
         parser.error("--learners must be between 1 and 20000")
@@ -416,7 +477,7 @@ def main():
     var_dir = tempfile.mkdtemp(prefix="jxjy-heartbeat-bench-")
     env = _fixtures.configure_environment(var_dir, f"{PG_SERVER}/{DB_NAME}", REDIS_URL)
     log_path = Path(var_dir) / "gunicorn.log"
-    gunicorn = None
+    gunicorn = bare = None
     create_database()
     try:
         import django
@@ -455,6 +516,14 @@ def main():
             before = cpu_snapshot(gunicorn)
             results.append(load.run(label, port, slices, args.seconds, kind))
             cpu.append(cpu_split(before, cpu_snapshot(gunicorn), results[-1].requests))
+        rounds = None
+        if args.wrk_seconds:
+            bare_port = free_port()
+            bare_log = Path(var_dir) / "bare.log"
+            bare_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
+            bare = start_gunicorn(bare_port, args.workers, bare_env, bare_log, "bare_app:application", BENCH / "bare")
+            rounds = capacity_rounds(port, bare_port, learners, args.wrk_seconds, args.rounds, Path(var_dir))
+            stop_gunicorn(bare)
         stop_gunicorn(gunicorn)
 
         from django.db.models import Sum
@@ -512,6 +581,8 @@ def main():
         print()
         for result, split in zip(results, cpu, strict=True):
             print(f"  {result.label:<34} {split}")
+        if rounds is not None:
+            print_capacity(rounds, args.wrk_seconds, args.workers)
         log = tail(log_path, 10)
         if log.strip():
             print(f"\ngunicorn log (last lines):\n{log}")
@@ -523,6 +594,7 @@ def main():
             print(f"  {label:<62} {value}")
     finally:
         stop_gunicorn(gunicorn)
+        stop_gunicorn(bare)
         try:
             from django.db import connections
 
