@@ -31,9 +31,11 @@ class Run:
     output: str = ""
 
 
-def run(url: str, seconds: int, *, script: str | None = None, env: dict | None = None) -> Run:
+def run(
+    url: str, seconds: int, *, script: str | None = None, env: dict | None = None, connections: int = CONNECTIONS
+) -> Run:
     """wrk -t2 -c32 against `url` for `seconds` (with a Lua script if given); the rate and what went wrong."""
-    command = [wrk_path(), f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s"]
+    command = [wrk_path(), f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s"]
     if script:
         command += ["-s", script]
     output = subprocess.run(

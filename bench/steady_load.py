@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import runpy
 import shlex
 import shutil
@@ -53,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 import _fixtures  # noqa: E402
+import _wrk as capacity  # noqa: E402
 import steady_client as load  # noqa: E402
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -301,9 +301,6 @@ def add_learners(class_id: int, first: int, count: int) -> list[load.Learner]:
 
 def probe(port: int, learners: list[load.Learner], seconds: int, var_dir: Path) -> dict:
     """Requests per second that 2 wrk threads × 16 connections get flat out: heartbeats, then the page mix."""
-    wrk = shutil.which("wrk")
-    if not wrk:
-        raise RuntimeError("--probe needs wrk (apt-get install wrk)")
     listing = var_dir / "learners.tsv"
     listing.write_text(
         "".join(f"{x.cookie}\t{x.csrf}\t{x.playback}\t{x.enrollment_id}\t{x.courseware_id}\n" for x in learners)
@@ -311,23 +308,14 @@ def probe(port: int, learners: list[load.Learner], seconds: int, var_dir: Path) 
     found = {}
     for mode in ("beat", "pages"):
         env = {
-            **os.environ,
             "STEADY_LEARNERS": str(listing),
             "STEADY_MODE": mode,
-            "STEADY_THREADS": "2",
+            "STEADY_THREADS": str(capacity.THREADS),
             "STEADY_ORIGIN": f"http://{load.HOST}:{port}",
         }
-        command = [wrk, "-t2", "-c16", f"-d{seconds}s", "--timeout", "30s", "-s", str(BENCH / "steady_wrk.lua"),
-                   f"http://{load.HOST}:{port}/"]  # fmt: skip
-        output = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60).stdout
-        rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-        bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-        socket_errors = re.search(r"Socket errors:.*", output)
-        found[mode] = {
-            "rate": float(rate.group(1)) if rate else 0.0,
-            "non_2xx": int(bad.group(1)) if bad else 0,
-            "socket_errors": socket_errors.group(0) if socket_errors else "",
-        }
+        script = str(BENCH / "steady_wrk.lua")
+        ran = capacity.run(f"http://{load.HOST}:{port}/", seconds, script=script, env=env, connections=16)
+        found[mode] = {"rate": ran.rate, "non_2xx": ran.non_2xx, "socket_errors": ran.socket_errors}
     return found
 
 
