@@ -39,6 +39,13 @@ def staff_required(*roles):
     return decorator
 
 
+def in_scope(user, learner) -> bool:
+    """`scope` for one learner: may `user` see (and act on) this learner's records?"""
+    if user.role == Role.PROVINCE:
+        return True
+    return user.role == Role.CITY and bool(user.city_id) and user.city_id == learner.city_id
+
+
 def scope(queryset, user, learner_field="user"):
     """Limit `queryset` to the learners `user` may see: a city office its own city's, the province all."""
     if user.role == Role.PROVINCE:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from jxjy.lib.paging import paginate
 
 from .evidence import REASONS
-from .models import Checkpoint, PlaybackSession
+from .models import Checkpoint, CoursewareProgress, PlaybackSession
 from .records import minutes_text
 
 SESSIONS_PER_PAGE = 10
@@ -171,6 +171,13 @@ def sessions_of(progress):
     )
 
 
+def progress_of(learner, progress_id: int):
+    """One of the learner's CoursewareProgress rows with what 学时明细 shows of it, or None (another learner's is
+    the same as a missing one)."""
+    progress = CoursewareProgress.objects.select_related("courseware__chapter__course", "enrollment__training_class")
+    return progress.filter(pk=progress_id, enrollment__user=learner).first()
+
+
 def study_detail(request, progress) -> StudyDetail:
     """学时明细 of one CoursewareProgress (its courseware and course already selected): three queries (the pop-up
     questions, the count of sessions and a page of them) whatever the number of sessions."""
@@ -191,7 +198,7 @@ def study_detail(request, progress) -> StudyDetail:
         courseware=courseware,
         course=courseware.chapter.course,
         duration=duration,
-        percent=min(100, int(watched * 100 // duration)) if duration else 0,  # as 学习记录 shows it
+        percent=progress.percent,  # as 学习记录 shows it
         needed=round(settings.COURSEWARE_FINISHED_COVERAGE * 100),
         finished_at=progress.finished_at,
         segments=segments,

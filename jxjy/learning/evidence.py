@@ -42,7 +42,6 @@ COLUMNS = {
 }
 # Not columns: "s" (slack), time lost to the network not yet made good by queued heartbeats arriving late; "bn", the
 # position is past what was watched because of such a queue; "qa", seconds spent at a question just answered.
-COUNTS = ("n", "kr", "ks", "kp")
 
 # A heartbeat's clock and position differ by a few milliseconds in honest use: smaller losses are not losses.
 NOISE = 1.0
@@ -66,10 +65,6 @@ REASONS = (
     Reason("ln", "lost_network", "网络中断或卡顿期间未计"),
     Reason("lo", "lost_other_page", "另一页面或设备开始播放后本页停止计时"),
 )
-
-
-def new_tally() -> dict:
-    return {}
 
 
 def tally_of(session) -> dict:

@@ -72,6 +72,11 @@ class CourseSelection(models.Model):
         return f"{self.enrollment} · {self.course}"
 
 
+def watched_percent(watched: float, duration: float) -> int:
+    """How much of a courseware is watched, in whole percent rounded down (never more than is watched)."""
+    return min(100, int(watched * 100 // duration)) if duration else 0
+
+
 class CoursewareProgress(models.Model):
     """What the server has accepted of one courseware in one class: merged watched intervals (seconds),
     the resume position, and when it was finished (≥ 95 % covered)."""
@@ -96,6 +101,11 @@ class CoursewareProgress(models.Model):
     @property
     def furthest(self) -> float:
         return max((end for _, end in self.intervals), default=0.0)
+
+    @property
+    def percent(self) -> int:
+        """How much of the courseware is watched (its courseware loaded): as 学习记录 and 学时明细 show it."""
+        return watched_percent(self.watched, self.courseware.duration)
 
 
 class PlaybackSession(models.Model):

@@ -21,7 +21,7 @@ from jxjy.catalog.models import Category, Courseware, TrainingYear
 from jxjy.credits.models import CreditEntry, CreditSource
 
 from . import services
-from .models import CoursewareProgress, PlaybackSession
+from .models import CoursewareProgress, PlaybackSession, watched_percent
 
 DEFAULT_MINUTES_PER_HOUR = 45
 ONLINE_PREFIX = "progress:"  # source_id of a finished courseware's entry (learning.services.post_courseware_hours)
@@ -74,8 +74,7 @@ class Viewing:
 
     @property
     def percent(self) -> int:
-        duration = self.courseware.duration
-        return min(100, int(self.watched * 100 // duration)) if duration else 0
+        return watched_percent(self.watched, self.courseware.duration)
 
     @property
     def left_minutes(self) -> int:

@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 from django.utils import timezone
 
 from jxjy.accounts.decorators import learner_required
@@ -10,7 +11,6 @@ from jxjy.lib.hours import hours
 from jxjy.lib.paging import paginate
 
 from . import details, playstate, records
-from .models import CoursewareProgress
 
 DAYS_PER_PAGE = 10
 
@@ -53,10 +53,8 @@ def study_detail(request, progress_id):
     """学时明细 of one of the learner's coursewares: the watched parts on a timeline and each playback with the
     reasons its uncounted minutes did not count (details.py). Another learner's progress is a 404."""
     playstate.flush_user(request.user.pk)  # the playback now under way, as far as it has come
-    progress = get_object_or_404(
-        CoursewareProgress.objects.select_related("courseware__chapter__course", "enrollment__training_class"),
-        pk=progress_id,
-        enrollment__user=request.user,
-    )
+    progress = details.progress_of(request.user, progress_id)
+    if progress is None:
+        raise Http404
     context = {"detail": details.study_detail(request, progress), "menu": "records"}
     return render(request, "learning/study_detail.html", context)

@@ -44,14 +44,11 @@ def learner_file(learner) -> dict:
     percents = overall_percents(learner, enrollments)  # the rule 学员中心 and 班级首页 show
     for enrollment in enrollments:
         enrollment.percent = percents[enrollment.pk]
-    coursewares = list(
+    coursewares = list(  # 课件学习情况: how much of each is watched (.percent), each linking to its 学时明细
         CoursewareProgress.objects.filter(enrollment__user=learner)
         .select_related("enrollment__training_class", "courseware__chapter__course")
         .order_by("-enrollment__opened_at", "enrollment_id", *COURSEWARE_ORDER)
     )
-    for progress in coursewares:  # 课件学习情况: how much of each is watched, each linking to its 学时明细
-        duration = progress.courseware.duration
-        progress.percent = min(100, int(progress.watched * 100 // duration)) if duration else 0
     audit_trail = AuditRecord.objects.filter(
         Q(actor=learner) | Q(object_type=User._meta.label, object_id=str(learner.pk))
     ).select_related("actor")[:TRAIL_LIMIT]

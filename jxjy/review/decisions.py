@@ -15,7 +15,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from jxjy.accounts.models import Message, Role
+from jxjy.accounts.models import Message
+from jxjy.accounts.permissions import in_scope
 from jxjy.audit.models import Event
 from jxjy.certificates.models import Certificate, CertificateStatus
 from jxjy.certificates.services import EXAM_VOIDED, HOURS_REVERSED, revoke_if_no_longer_qualified
@@ -42,15 +43,9 @@ def reversal_source_id(entry_id: int) -> str:
     return f"{REVERSAL_PREFIX}{entry_id}"
 
 
-def may_decide(staff, learner) -> bool:
-    """The province decides any flag; a city office only its own city's learners' (the learner's 所属地市 now)."""
-    if staff.role == Role.PROVINCE:
-        return True
-    return staff.role == Role.CITY and bool(staff.city_id) and staff.city_id == learner.city_id
-
-
 def _check(anomaly, staff) -> None:
-    if not may_decide(staff, anomaly.user):
+    """The province decides any flag; a city office only its own city's learners' (the learner's 所属地市 now)."""
+    if not in_scope(staff, anomaly.user):
         raise UserError(NOT_YOURS, status=404)
 
 

@@ -32,10 +32,14 @@ class FilterForm(PlainErrors, forms.Form):
             queryset = queryset.filter(day__lte=data["until"])
         return queryset
 
+    @property
+    def chosen_status(self) -> str:
+        """The status asked for (待核查 when none, or when the filters are not valid), or EVERY."""
+        return (self.cleaned_data.get("status") if self.is_valid() else "") or Status.PENDING
+
     def apply(self, queryset):
         queryset = self.without_status(queryset)
-        status = self.cleaned_data.get("status") if self.is_valid() else Status.PENDING
-        return queryset if status == EVERY else queryset.filter(status=status or Status.PENDING)
+        return queryset if self.chosen_status == EVERY else queryset.filter(status=self.chosen_status)
 
 
 class DecisionForm(PlainErrors, forms.Form):

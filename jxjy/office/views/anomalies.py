@@ -61,14 +61,13 @@ def anomaly_list(request):
     counted = filters.without_status(visible).order_by().values("status").annotate(n=Count("pk"))
     counts = {row["status"]: row["n"] for row in counted}
     page = paginate(request, filters.apply(visible).defer(*HEAVY_FIELDS))
-    status = filters.cleaned_data.get("status") or Status.PENDING if filters.is_valid() else Status.PENDING
     tabs = [(value, label, counts.get(value, 0)) for value, label in Status.choices]
     tabs.append((EVERY, "全部", sum(counts.values())))
     context = {
         "filters": filters,
         "page": page,
         "tabs": [(value, label, n, _with_status(request, value)) for value, label, n in tabs],
-        "status": status,
+        "status": filters.chosen_status,
         "office_menu": AREA,
     }
     return render(request, "office/anomalies/list.html", context)

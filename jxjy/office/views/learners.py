@@ -24,7 +24,6 @@ from jxjy.accounts.permissions import scope
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.learning import details, playstate
-from jxjy.learning.models import CoursewareProgress
 from jxjy.lib import sheets
 from jxjy.lib.errors import UserError, show_on
 from jxjy.lib.masking import mask_mobile
@@ -127,11 +126,7 @@ def study_detail(request, pk, progress_id):
     the office can answer "why did my time not count" on the phone. Scoped like the detail, and audited like it."""
     learner = _learner_or_404(request, pk)
     playstate.flush_user(learner.pk)  # a playback under way shows as far as it has come
-    progress = (
-        CoursewareProgress.objects.select_related("courseware__chapter__course", "enrollment__training_class")
-        .filter(pk=progress_id, enrollment__user=learner)
-        .first()
-    )
+    progress = details.progress_of(learner, progress_id)
     if progress is None:
         raise Http404  # not this learner's: the same as a missing one (audited by NotFoundAuditMiddleware)
     record(Event.LEARNER_VIEW, request=request, obj=learner, progress=progress.pk)
