@@ -38,6 +38,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _isolation(settings):
     from django.core.cache import cache
 
+    from jxjy.accounts import authcard
     from jxjy.learning import playstate
     from jxjy.lib.sms import locmem
 
@@ -46,6 +47,7 @@ def _isolation(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
     cache.clear()
     playstate.store().clear()
+    authcard.clear()
     locmem.outbox.clear()
     yield
     locmem.outbox.clear()

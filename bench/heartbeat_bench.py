@@ -35,28 +35,30 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from importlib import import_module
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _capacity_model as model  # noqa: E402
 import _fixtures  # noqa: E402
 import _heartbeat_client as load  # noqa: E402
 import _wrk as capacity  # noqa: E402
+from _server import free_port, start_gunicorn, stop_gunicorn, tail  # noqa: E402
 
 DB_NAME = "jxjy_bench"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/5"
 DURATION = 3600.0  # seconds of the one courseware
-START_TIMEOUT = 60  # seconds for gunicorn to answer /healthz
 IN_PROCESS_REPEAT = 300  # requests per line of the in-process breakdown
 
 
@@ -113,70 +115,15 @@ def signed_in_learners(enrolled) -> list:
     return [load.Learner(enrollment_id, courseware.pk, *_fixtures.signed_in(user)) for user, enrollment_id in enrolled]
 
 
-# --- gunicorn -----------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((load.HOST, 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(
-    port: int, workers: int, env: dict, log_path: Path, app: str = "jxjy.wsgi:application", chdir: Path = ROOT
-) -> subprocess.Popen:
-    """gunicorn with `workers` sync workers serving `app` (the platform, or bench/bare's yardstick: the same
-    settings for both)."""
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
-    command += [app, "--bind", f"{load.HOST}:{port}", "--workers", str(workers), "--worker-class", "sync"]
-    command += ["--chdir", str(chdir), "--log-level", "warning", "--no-control-socket"]
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{tail(log_path)}")
-        conn = load.Connection(port)
-        try:
-            status, _ = conn.send("GET", "/healthz")
-            if status == 200:
-                return process
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.2)
-    stop_gunicorn(process)
-    raise RuntimeError(f"gunicorn did not answer /healthz within {START_TIMEOUT} s:\n{tail(log_path)}")
-
-
-def stop_gunicorn(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()  # the master stops its workers
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session, started above
-        process.wait(timeout=5)
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
 # --- Capacity: wrk, bracketed rounds (bench/_wrk.py) ---------------------------------------------------------
 
 
-def capacity_rounds(port: int, bare_port: int, learners: list, seconds: int, rounds: int, var_dir: Path):
+def capacity_rounds(
+    port: int, bare_port: int, learners: list, seconds: int, rounds: int, var_dir: Path, meter: "Meter"
+) -> capacity.Bracketed:
     """The heartbeat flat out (wrk, honest beats: each advances its learner's position by less than the real time
     since that learner's last beat) between runs of the anonymous /healthz and of the bare Django app."""
     listing = var_dir / "wrk-learners.tsv"
-    listing.write_text("".join(f"{x.cookie}\t{x.csrf}\t{x.playback}\t{x.seq}\t{x.position:.2f}\n" for x in learners))
     env = {
         "HB_LEARNERS": str(listing),
         "HB_THREADS": str(capacity.THREADS),
@@ -185,14 +132,69 @@ def capacity_rounds(port: int, bare_port: int, learners: list, seconds: int, rou
     }
     script = str(Path(__file__).resolve().parent / "heartbeat_wrk.lua")
     base = f"http://{load.HOST}"
+
+    def heartbeats():
+        write_listing(listing, learners)  # each run carries on from where the server's state is now
+        before = meter.snapshot()
+        ran = capacity.run(f"{base}:{port}/", seconds, script=script, env=env)
+        answered = re.search(r"heartbeats answered: (\d+)", ran.output)
+        meter.beats.add(before, meter.snapshot(), int(answered.group(1)) if answered else 0)
+        return ran
+
+    warm_up(port, learners)
+
     return capacity.bracketed(
         {
             "GET /healthz (anonymous)": lambda: capacity.run(f"{base}:{port}/healthz", seconds),
             "bare Django app": lambda: capacity.run(f"{base}:{bare_port}/healthz", seconds),
         },
-        ("POST /learning/heartbeat/", lambda: capacity.run(f"{base}:{port}/", seconds, script=script, env=env)),
+        ("POST /learning/heartbeat/", heartbeats),
         rounds,
     )
+
+
+class Meter:
+    """CPU by tier, Redis commands and PostgreSQL's counters before and after what is measured (_capacity_model)."""
+
+    def __init__(self, gunicorn):
+        self.gunicorn = gunicorn
+        self.beats, self.flush = model.Usage(), model.Usage()
+
+    def snapshot(self) -> dict:
+        snapshot = cpu_snapshot(self.gunicorn)
+        snapshot["redis_commands"] = model.redis_commands(REDIS_URL)
+        snapshot["pg"] = model.pg_counters(f"{PG_SERVER}/postgres", DB_NAME)
+        return snapshot
+
+
+def warm_up(port: int, learners: list) -> None:
+    """One beat per learner before the rounds, as a learner's player makes on 播放: the first beat of a session goes
+    through the whole stack (which writes the learner's auth card) and every later one takes the fast path, so the
+    rounds measure the steady state — at the real 15 s cadence a card serves 40 beats before it is written again."""
+    conn = load.Connection(port)
+    result = load.Result("warm-up")
+    try:
+        for learner in learners:
+            load.beat(conn, learner, result)
+    finally:
+        conn.close()
+    if result.errors:
+        raise RuntimeError(f"warm-up beats failed: {dict(result.statuses)} {dict(result.failures)}")
+
+
+def write_listing(listing: Path, learners: list) -> None:
+    """wrk's learners, each from its playback state as the server holds it (the last accepted seq, the point the next
+    credited stretch starts from): every run's first beat is the next honest one, never a replay of an earlier run's."""
+    from jxjy.learning import playstate
+    from jxjy.learning.models import PlaybackSession
+
+    owners = dict(PlaybackSession.objects.filter(pk__in=[x.playback for x in learners]).values_list("pk", "user_id"))
+    states = {u: state for u, _, state in playstate.store().get_many(list(owners.values()))}
+    lines = []
+    for x in learners:
+        state = states[owners[uuid.UUID(x.playback)]]
+        lines.append(f"{x.cookie}\t{x.csrf}\t{x.playback}\t{state.seq}\t{state.last_position:.2f}\n")
+    listing.write_text("".join(lines))
 
 
 def print_capacity(result, seconds: int, workers: int) -> None:
@@ -216,6 +218,8 @@ def print_capacity(result, seconds: int, workers: int) -> None:
             found = re.search(r"heartbeats answered: (\d+), not credited: (\d+)", ran.output)
             if found:
                 print(f"  heartbeat run: {int(found.group(1)):,} answered, {int(found.group(2)):,} not credited")
+            if bad := re.search(r"first not credited: (.*)", ran.output):
+                print(f"    the first of them: {bad.group(1)}")
 
 
 # --- The in-process breakdown (one request at a time, no HTTP) ----------------------------------------------
@@ -256,7 +260,7 @@ def per_call_ms(function, repeat=IN_PROCESS_REPEAT // 3, rounds=3, before_round=
     return best
 
 
-def in_process_breakdown(learner) -> list[tuple[str, str]]:
+def in_process_breakdown(learner, profile: bool = False) -> list[tuple[str, str]]:
     import uuid
 
     from django.conf import settings
@@ -273,7 +277,8 @@ def in_process_breakdown(learner) -> list[tuple[str, str]]:
     player = InProcessBeat(user, learner)
 
     def post_beat():
-        response = signed_in.post("/learning/heartbeat/", player.next())
+        body = urlencode(player.next())  # as the player sends it: a URL-encoded form
+        response = signed_in.post("/learning/heartbeat/", body, content_type="application/x-www-form-urlencoded")
         assert response.status_code == 200, response.content
 
     def call_beat():
@@ -292,6 +297,9 @@ def in_process_breakdown(learner) -> list[tuple[str, str]]:
         ("POST /learning/heartbeat/ (full stack)", per_call_ms(post_beat)),
         ("heartbeat() alone (Redis GET + compare-and-set, no SQL)", per_call_ms(call_beat)),
     ]
+
+    if profile:
+        print_profile(post_beat)
 
     # Queries per heartbeat through the full stack, each timed (BEGIN/COMMIT are not cursor queries).
     counted = {"queries": 0, "seconds": 0.0}
@@ -313,6 +321,20 @@ def in_process_breakdown(learner) -> list[tuple[str, str]]:
     lines = [(label, f"{wall:8.2f} ms   (CPU {cpu:5.2f} ms)") for label, (wall, cpu) in rows]
     lines.append(("SQL queries per heartbeat (full stack)", f"{queries:8.1f}      ({sql_ms:.2f} ms inside them)"))
     return lines
+
+
+def print_profile(call, repeat: int = 1000, lines: int = 30) -> None:
+    """cProfile of `repeat` calls: the functions that take the most time, themselves and with what they call."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)  # CPU only: waits for Redis are not this process's work
+    profiler.runcall(lambda: [call() for _ in range(repeat)])
+    print(f"\nWhere {repeat} in-process heartbeats spend their time (cProfile; cumulative, then own time):")
+    stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(lines)
+    stats.sort_stats("tottime").print_stats(lines // 2)
+    stats.sort_stats("cumulative").print_callees("fastpath.py.*answer|beat_reply|heartbeat.py.*heartbeat")
 
 
 def load_session(key: str) -> dict:
@@ -457,6 +479,7 @@ def parse_args():
     parser.add_argument("--clients", type=int, default=32, help="concurrent client threads (default 32)")
     parser.add_argument("--wrk-seconds", type=int, default=10, help="seconds per wrk run (default 10; 0: no wrk)")
     parser.add_argument("--rounds", type=int, default=3, help="bracketed wrk rounds (default 3)")
+    parser.add_argument("--profile", action="store_true", help="print where an in-process heartbeat spends its time")
     args = parser.parse_args()
     if not 1 <= args.learners <= 20_000:
         parser.error("--learners must be between 1 and 20000")
@@ -516,13 +539,14 @@ def main():
             before = cpu_snapshot(gunicorn)
             results.append(load.run(label, port, slices, args.seconds, kind))
             cpu.append(cpu_split(before, cpu_snapshot(gunicorn), results[-1].requests))
-        rounds = None
+        rounds, meter = None, Meter(None)
         if args.wrk_seconds:
             bare_port = free_port()
             bare_log = Path(var_dir) / "bare.log"
             bare_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
             bare = start_gunicorn(bare_port, args.workers, bare_env, bare_log, "bare_app:application", BENCH / "bare")
-            rounds = capacity_rounds(port, bare_port, learners, args.wrk_seconds, args.rounds, Path(var_dir))
+            meter = Meter(gunicorn)
+            rounds = capacity_rounds(port, bare_port, learners, args.wrk_seconds, args.rounds, Path(var_dir), meter)
             stop_gunicorn(bare)
         stop_gunicorn(gunicorn)
 
@@ -532,12 +556,13 @@ def main():
         from jxjy.learning.models import CoursewareProgress
 
         # What the Celery beat task does every 10 s in production (no worker runs here, so it all waits now).
-        flush_started = time.perf_counter()
+        flush_started, before = time.perf_counter(), meter.snapshot()
         flushed = playstate.flush()
         flush_ms = (time.perf_counter() - flush_started) * 1000
+        meter.flush.add(before, meter.snapshot(), flushed)
         stored = CoursewareProgress.objects.aggregate(total=Sum("credited"))["total"] or 0.0
         pieces = [len(intervals) for intervals in CoursewareProgress.objects.values_list("intervals", flat=True)]
-        breakdown = in_process_breakdown(learners[0])
+        breakdown = in_process_breakdown(learners[0], args.profile)
 
         print(
             f"\nHeartbeat benchmark: gunicorn {args.workers} sync worker(s), {clients} closed-loop client threads, "
@@ -583,6 +608,13 @@ def main():
             print(f"  {result.label:<34} {split}")
         if rounds is not None:
             print_capacity(rounds, args.wrk_seconds, args.workers)
+            model.print_model(
+                meter.beats,
+                meter.flush,
+                interval=settings.HEARTBEAT_INTERVAL,
+                flush_seconds=settings.HEARTBEAT_FLUSH_SECONDS,
+                workers=args.workers,
+            )
         log = tail(log_path, 10)
         if log.strip():
             print(f"\ngunicorn log (last lines):\n{log}")

@@ -21,6 +21,7 @@ local mine = {}
 local counter = 0
 uncredited = 0
 answered = 0
+first_bad = ""
 
 function init(args)
   local i = 0
@@ -51,17 +52,20 @@ end
 
 function response(status, headers, body)
   answered = answered + 1
-  if status ~= 200 or body:find('"credited": 0.0,', 1, true) or body:find('"credited": 0,', 1, true)
-      or body:find('"accepted": false', 1, true) then
+  -- compact or spaced JSON alike: a reply that credited nothing, or refused the beat
+  if status ~= 200 or body:find('"credited":%s*0%.?0*[,}]') or body:find('"accepted":%s*false') then
     uncredited = uncredited + 1
+    if first_bad == "" then first_bad = status .. " " .. body:sub(1, 200) end
   end
 end
 
 function done(summary, latency, requests)
-  local total_uncredited, total_answered = 0, 0
+  local total_uncredited, total_answered, bad = 0, 0, ""
   for _, thread in ipairs(all_threads) do
     total_uncredited = total_uncredited + thread:get("uncredited")
     total_answered = total_answered + thread:get("answered")
+    if bad == "" then bad = thread:get("first_bad") end
   end
   io.write(string.format("heartbeats answered: %d, not credited: %d\n", total_answered, total_uncredited))
+  if bad ~= "" then io.write("first not credited: " .. bad .. "\n") end
 end

@@ -178,7 +178,7 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "jxjy.lib.redis_cache.RedisCache",  # Django's, one client per pool (jxjy.lib.redis_cache)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "jxjy"),
         }
@@ -340,6 +340,18 @@ REVIEW_REFUSED_BEATS = env_int("REVIEW_REFUSED_BEATS", 20)  # refused heartbeats
 REVIEW_ACCOUNTS_PER_DEVICE = env_int("REVIEW_ACCOUNTS_PER_DEVICE", 3)  # more accounts studying on one device a day
 REVIEW_ACCOUNTS_PER_IP = env_int("REVIEW_ACCOUNTS_PER_IP", 30)  # … or from one address (a unit's NAT can be normal)
 REVIEW_UNITS_PER_IP = env_int("REVIEW_UNITS_PER_IP", 3)  # …from this many work units (one unit's NAT is normal)
+
+# --- the heartbeat's fast path (issue 17) ---
+# An ordinary heartbeat is answered right after the security headers (jxjy.learning.fastpath): its session, the
+# learner's auth card (jxjy.accounts.authcard: no User row from PostgreSQL) and the playback state; anything unusual
+# (no card, an idle or old session, a CSRF failure, a query string) goes on through the whole stack below.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("jxjy.lib.middleware.SecurityHeadersMiddleware") + 1, "jxjy.learning.fastpath.HeartbeatFastPath"
+)
+HEARTBEAT_AUTH_CARD_PREFIX = env("HEARTBEAT_STATE_PREFIX", "hb:") + "card:"
+HEARTBEAT_AUTH_CARD_TTL = 600  # seconds a card vouches for a session without the User row being read again
+HEARTBEAT_AUTH_CARD_TOMBSTONE = 60  # seconds after an account change in which no card may be written
+# --- end the heartbeat's fast path ---
 
 # Learning-time integrity (DESIGN.md §7)
 HEARTBEAT_INTERVAL = 15  # seconds between heartbeats while playing

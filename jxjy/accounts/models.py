@@ -12,6 +12,8 @@ from jxjy.lib import crypto
 from jxjy.lib.fields import EncryptedTextField
 from jxjy.lib.masking import mask_id_number, mask_mobile
 
+from . import authcard
+
 
 class City(models.Model):
     """A Jiangsu city (or 省直): the scope of a city office. Loaded from jxjy.lib.regions."""
@@ -147,6 +149,7 @@ class User(AbstractUser):
         """End every session of this account (each is refused at its next request)."""
         type(self).objects.filter(pk=self.pk).update(session_generation=F("session_generation") + 1)
         self.refresh_from_db(fields=["session_generation"])
+        authcard.forget(self.pk)  # the heartbeat's fast path too (an update sends no post_save)
 
     def lock_city(self):
         """A city office has acted on something of this learner's: from now on 所属地市 changes only through it."""

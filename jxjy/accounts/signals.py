@@ -6,13 +6,14 @@ import time
 from axes.signals import user_locked_out
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib.request_context import current_request
 
+from . import authcard
 from .middleware import LAST_SEEN, SIGNED_IN_AT
 from .models import User
 from .usernames import safe_username
@@ -143,3 +144,16 @@ def record_groups_change(sender, **kwargs):
 @receiver(m2m_changed, sender=User.user_permissions.through)
 def record_permissions_change(sender, **kwargs):
     _m2m_changed("user_permissions", sender, **kwargs)
+
+
+@receiver(post_save, sender=User)
+def forget_auth_card(sender, instance, created, raw=False, update_fields=None, **kwargs):
+    """A change that could alter what the heartbeat's fast path knows of the account buries its auth card (a save of
+    other fields — last_login, the avatar — leaves it)."""
+    if not created and (update_fields is None or authcard.FIELDS & set(update_fields)):
+        authcard.forget(instance.pk)
+
+
+@receiver(post_delete, sender=User)
+def forget_deleted_auth_card(sender, instance, **kwargs):
+    authcard.forget(instance.pk)

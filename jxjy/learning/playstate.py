@@ -169,6 +169,7 @@ class RedisStore(_Store):
         import redis
 
         self.client = redis.Redis.from_url(url)
+        self.url = url
         self.prefix = prefix
         self.dirty_key = f"{prefix}dirty"
         self.held_key = f"{prefix}held"
@@ -183,6 +184,11 @@ class RedisStore(_Store):
     def get(self, user_id: int) -> tuple[str, PlayState | None]:
         raw = self.client.get(self.key(user_id))
         return (raw.decode(), _decode(raw.decode())) if raw else ("", None)
+
+    def decoded(self, raw: bytes | None) -> tuple[str, PlayState | None]:
+        """(raw, state) of a value read by someone else (the heartbeat's fast path reads it in its own script)."""
+        raw = raw.decode() if raw else ""
+        return raw, _decode(raw)
 
     def get_many(self, user_ids: list) -> list[tuple[int, str, PlayState | None]]:
         """(user id, raw value, state) of each learner; '' and None for a value that expired."""

@@ -4,8 +4,8 @@ The app runs against a PostgreSQL cluster of the test's own (initdb in a tempora
 can be stopped without touching the shared server. Learners send heartbeats and open their class page from a few
 threads; the cluster is stopped at once (`pg_ctl stop -m immediate`: every connection cut), the load goes on for
 FAULT_PG_OUTAGE_SECONDS (20 by default), and the cluster is started again, gunicorn untouched. During the outage
-every answer is a 503 — the page a calm one saying 请稍后再试 without any stack trace, the heartbeat's JSON — none
-is a 500 and no connection is dropped; the app's error log stays short; after the restart the app answers 200 again
+every page is a calm 503 saying 请稍后再试 without any stack trace, every heartbeat JSON (an ordinary one still judged
+from Redis, a 200; one that must write PostgreSQL, a 503) — none is a 500 and no connection is dropped; the app's error log stays short; after the restart the app answers 200 again
 within seconds."""
 
 import http.client
@@ -164,7 +164,7 @@ def test_postgres_stopped_under_load_answers_calm_503s_and_recovers_by_itself(st
     print(
         f"\n[fault] PostgreSQL stopped {OUTAGE:.0f} s under load ({2 * LEARNERS} client threads): "
         f"{len(during)} answers during the outage {dict(during_statuses)} — calm 503 pages "
-        f"{len(calm_pages)}/{sum(a.kind == 'page' for a in during)}, JSON 503 heartbeats "
+        f"{len(calm_pages)}/{sum(a.kind == 'page' for a in during)}, JSON heartbeats "
         f"{len(json_beats)}/{sum(a.kind == 'heartbeat' for a in during)}; whole run {dict(all_statuses)}; "
         f"200 again {recovered:.1f} s after PostgreSQL was back (gunicorn not restarted), "
         f"{sum(a.status != 200 for a in after)} non-200 answers after it; app log during the outage "
@@ -173,7 +173,11 @@ def test_postgres_stopped_under_load_answers_calm_503s_and_recovers_by_itself(st
     assert during, "no request was answered during the outage"
     assert all_statuses[500] == 0, "a 500 answer"
     assert not [s for s in all_statuses if isinstance(s, str)], "a dropped connection"
-    assert set(during_statuses) == {503}
+    # Pages need PostgreSQL: a calm 503 each. An ordinary heartbeat does not (issue 17: its fast path reads the
+    # session, the auth card and the playback state from Redis), so it goes on being judged and credited there, and
+    # the flush writes it once PostgreSQL is back; one that needs PostgreSQL (a pause, the first credit) is a JSON 503.
+    assert {a.status for a in during if a.kind == "page"} == {503}
+    assert {a.status for a in during if a.kind == "heartbeat"} <= {200, 503}
     assert len(calm_pages) == sum(a.kind == "page" for a in during)
     assert len(json_beats) == sum(a.kind == "heartbeat" for a in during)
     assert recovered <= RECOVERY
