@@ -3,8 +3,9 @@
     .venv/bin/python bench/heartbeat_bench.py [--learners 200] [--seconds 20] [--workers 2] [--clients 32]
         [--wrk-seconds 10] [--rounds 3]
 
-Creates a throw-away PostgreSQL database `jxjy_bench` (dropped again at the end) and uses Redis database 5
-(flushed) for the cache and the sessions, as in production. Starts gunicorn with sync workers and DEBUG=0 on
+Creates a throw-away PostgreSQL database `jxjy_bench` (dropped again at the end) and starts a redis-server of its own
+(the cache, the sessions and the playback state, as in production; its CPU and commands are the app's alone, for the
+capacity model: bench/_capacity_model.py). Starts gunicorn with sync workers and DEBUG=0 on
 127.0.0.1 and drives it with closed-loop client threads on the same machine. Prints figures only; nothing
 here is a pass/fail test.
 
@@ -24,9 +25,12 @@ user loaded, no view work), then /healthz anonymous (the bare middleware stack).
 an in-process breakdown of one heartbeat (wall and CPU per call, SQL queries) and the time the beat task
 takes to write every learner's playback state to PostgreSQL.
 
-Not modelled: the idle-timeout stamp that SessionTimeoutMiddleware saves into the session once a minute (a
-Redis SET on one heartbeat in four at the real 15 s cadence; here the runs are shorter than a minute) and the
+Not in the wrk runs (each learner beats every fraction of a second there): the last-seen stamp saved into the
+session once a minute (a Redis SET on one heartbeat in four at the real 15 s cadence), the auth card written again
+every 10 minutes (one heartbeat in 40 takes the whole stack: its in-process cost is a line of the breakdown), and the
 pop-up questions' checkpoints being reached (they sit past 15 % of the hour-long video).
+
+`--profile` prints where an in-process heartbeat spends its CPU (cProfile).
 """
 
 import argparse
@@ -53,11 +57,11 @@ import _capacity_model as model  # noqa: E402
 import _fixtures  # noqa: E402
 import _heartbeat_client as load  # noqa: E402
 import _wrk as capacity  # noqa: E402
+import steady_load  # noqa: E402
 from _server import free_port, start_gunicorn, stop_gunicorn, tail  # noqa: E402
 
 DB_NAME = "jxjy_bench"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-REDIS_URL = "redis://127.0.0.1:6379/5"
 DURATION = 3600.0  # seconds of the one courseware
 IN_PROCESS_REPEAT = 300  # requests per line of the in-process breakdown
 
@@ -84,16 +88,6 @@ def drop_database() -> None:
 
     with _admin_connection() as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
-
-
-def flush_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
 
 
 # --- Data, through the ORM and the services ---------------------------------------------------------------
@@ -154,15 +148,17 @@ def capacity_rounds(
 
 
 class Meter:
-    """CPU by tier, Redis commands and PostgreSQL's counters before and after what is measured (_capacity_model)."""
+    """CPU by tier, Redis commands and PostgreSQL's counters before and after what is measured (_capacity_model).
+    The bench's Redis is a server of its own, so its CPU and its commands are the app's alone."""
 
-    def __init__(self, gunicorn):
-        self.gunicorn = gunicorn
+    def __init__(self, gunicorn, redis_server, redis_url: str):
+        self.gunicorn, self.redis_server, self.redis_url = gunicorn, redis_server, redis_url
         self.beats, self.flush = model.Usage(), model.Usage()
 
     def snapshot(self) -> dict:
         snapshot = cpu_snapshot(self.gunicorn)
-        snapshot["redis_commands"] = model.redis_commands(REDIS_URL)
+        snapshot["redis"] = process_cpu(self.redis_server.pid)
+        snapshot["redis_commands"] = model.redis_commands(self.redis_url)
         snapshot["pg"] = model.pg_counters(f"{PG_SERVER}/postgres", DB_NAME)
         return snapshot
 
@@ -246,17 +242,24 @@ class InProcessBeat:
         return {"session": self.session, "seq": self.seq, "position": f"{self.position:.2f}", "playing": "1"}
 
 
-def per_call_ms(function, repeat=IN_PROCESS_REPEAT // 3, rounds=3, before_round=None) -> tuple[float, float]:
+def per_call_ms(
+    function, repeat=IN_PROCESS_REPEAT // 3, rounds=3, before_round=None, before_call=None
+) -> tuple[float, float]:
     """(wall, CPU of this process) milliseconds per call, the best of `rounds` rounds (other processes only ever
-    add time); wall minus CPU is time spent waiting (PostgreSQL, Redis, the WAL flush)."""
+    add time); wall minus CPU is time spent waiting (PostgreSQL, Redis, the WAL flush). `before_call` runs before
+    each call, outside the timing."""
     best = (float("inf"), float("inf"))
     for _ in range(rounds):
         if before_round:
             before_round()
-        cpu, start = time.process_time(), time.perf_counter()
+        wall = cpu = 0.0
         for _ in range(repeat):
+            if before_call:
+                before_call()
+            cpu_start, start = time.process_time(), time.perf_counter()
             function()
-        best = min(best, ((time.perf_counter() - start) / repeat * 1000, (time.process_time() - cpu) / repeat * 1000))
+            wall, cpu = wall + time.perf_counter() - start, cpu + time.process_time() - cpu_start
+        best = min(best, (wall / repeat * 1000, cpu / repeat * 1000))
     return best
 
 
@@ -267,6 +270,7 @@ def in_process_breakdown(learner, profile: bool = False) -> list[tuple[str, str]
     from django.db import connection
     from django.test import Client
 
+    from jxjy.accounts import authcard
     from jxjy.accounts.models import User
     from jxjy.learning import heartbeat
 
@@ -289,12 +293,15 @@ def in_process_breakdown(learner, profile: bool = False) -> list[tuple[str, str]
         )  # fmt: skip
         assert status == 200
 
+    def forget_card():  # as after an account change: the next beat takes the whole stack
+        authcard.forget(user.pk)
+
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     rows = [
         ("GET /healthz, anonymous", per_call_ms(lambda: anonymous.get("/healthz"))),
         ("GET /healthz, signed in (session from Redis + user query)", per_call_ms(lambda: signed_in.get("/healthz"))),
         ("session load from Redis alone", per_call_ms(lambda: store_class(learner.session_key).load())),
-        ("POST /learning/heartbeat/ (full stack)", per_call_ms(post_beat)),
+        ("POST /learning/heartbeat/ (fast path)", per_call_ms(post_beat)),
         ("heartbeat() alone (Redis GET + compare-and-set, no SQL)", per_call_ms(call_beat)),
     ]
 
@@ -318,8 +325,12 @@ def in_process_breakdown(learner, profile: bool = False) -> list[tuple[str, str]
             post_beat()
     queries = counted["queries"] / repeat
     sql_ms = counted["seconds"] / repeat * 1000
+    # Last: once an account changed, no card may be written for a minute (authcard's tombstone).
+    rows.append(
+        ("POST /learning/heartbeat/ (whole stack: no auth card)", per_call_ms(post_beat, before_call=forget_card))
+    )
     lines = [(label, f"{wall:8.2f} ms   (CPU {cpu:5.2f} ms)") for label, (wall, cpu) in rows]
-    lines.append(("SQL queries per heartbeat (full stack)", f"{queries:8.1f}      ({sql_ms:.2f} ms inside them)"))
+    lines.append(("SQL queries per heartbeat (fast path)", f"{queries:8.1f}      ({sql_ms:.2f} ms inside them)"))
     return lines
 
 
@@ -372,6 +383,12 @@ def _machine_busy() -> float:
         return 0.0
     user, nice, system, _idle, _iowait, irq, softirq, steal = (values + [0] * 8)[:8]
     return (user + nice + system + irq + softirq + steal) / TICK
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) one process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def cpu_snapshot(gunicorn: subprocess.Popen | None = None) -> dict:
@@ -453,7 +470,7 @@ def versions() -> str:
         pg = cursor.fetchone()[0]
         cursor.execute("SHOW synchronous_commit")
         sync = cursor.fetchone()[0]
-    info = redis.Redis.from_url(REDIS_URL).info("server")
+    info = redis.Redis.from_url(os.environ["REDIS_URL"]).info("server")
     return (
         f"Python {platform.python_version()}, Django {django.get_version()}, PostgreSQL {pg} "
         f"(synchronous_commit={sync}), Redis {info.get('redis_version', '?')}"
@@ -498,7 +515,8 @@ def main():
     args = parse_args()
     signal.signal(signal.SIGTERM, _interrupt)  # clean up (gunicorn, database) on kill as on Ctrl-C
     var_dir = tempfile.mkdtemp(prefix="jxjy-heartbeat-bench-")
-    env = _fixtures.configure_environment(var_dir, f"{PG_SERVER}/{DB_NAME}", REDIS_URL)
+    redis_server, redis_url = steady_load.start_redis(Path(var_dir))  # its own: its CPU and commands are ours
+    env = _fixtures.configure_environment(var_dir, f"{PG_SERVER}/{DB_NAME}", redis_url)
     log_path = Path(var_dir) / "gunicorn.log"
     gunicorn = bare = None
     create_database()
@@ -510,7 +528,6 @@ def main():
         from django.core.management import call_command
         from django.db import connections
 
-        flush_redis()
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
         enrolled = create_data(args.learners)
@@ -539,13 +556,13 @@ def main():
             before = cpu_snapshot(gunicorn)
             results.append(load.run(label, port, slices, args.seconds, kind))
             cpu.append(cpu_split(before, cpu_snapshot(gunicorn), results[-1].requests))
-        rounds, meter = None, Meter(None)
+        rounds, meter = None, Meter(None, redis_server, redis_url)
         if args.wrk_seconds:
             bare_port = free_port()
             bare_log = Path(var_dir) / "bare.log"
             bare_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
             bare = start_gunicorn(bare_port, args.workers, bare_env, bare_log, "bare_app:application", BENCH / "bare")
-            meter = Meter(gunicorn)
+            meter = Meter(gunicorn, redis_server, redis_url)
             rounds = capacity_rounds(port, bare_port, learners, args.wrk_seconds, args.rounds, Path(var_dir), meter)
             stop_gunicorn(bare)
         stop_gunicorn(gunicorn)
@@ -634,7 +651,7 @@ def main():
         except Exception:  # noqa: S110 - Django may not be set up yet; the database goes anyway
             pass
         drop_database()
-        flush_redis()
+        steady_load.stop(redis_server)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
