@@ -116,3 +116,91 @@ def signed_in(user) -> tuple[str, str]:
     store[SIGNED_IN_AT] = store[LAST_SEEN] = time.time()
     store.save()
     return store.session_key, _get_new_csrf_string()
+
+
+# --- H2 (issue 17: latency and the year-end rush): exams, practice and unpaid orders ------------------------------
+
+
+def add_questions(single: int, multiple: int, judge: int) -> None:
+    """Questions for the one course of create_class, enough for the class's exam paper (10 单选, 5 多选, 5 判断 by
+    default) and for 10-question practices besides the three pop-up ones."""
+    from jxjy.catalog.models import Course, Question
+
+    course = Course.objects.get()
+    rows = [
+        Question(course=course, text=f"单选 {i}", options=["甲", "乙", "丙", "丁"], answer="A", kind="single")
+        for i in range(single)
+    ]
+    rows += [
+        Question(course=course, text=f"多选 {i}", options=["甲", "乙", "丙", "丁"], answer="AB", kind="multiple")
+        for i in range(multiple)
+    ]
+    rows += [
+        Question(course=course, text=f"判断 {i}", options=["正确", "错误"], answer="A", kind="judge")
+        for i in range(judge)
+    ]
+    Question.objects.bulk_create(rows)
+
+
+def open_exam(enrollment_id: int, minutes: int = 120) -> tuple[int, list[int]]:
+    """An exam attempt in progress for the learner, its paper drawn as 进入 draws it: (attempt id, question ids).
+    Made directly, past the 100 %-progress gate that the load's learners (who have just begun) have not met: the
+    load measures the autosave, not the gate. `minutes` longer than the class's 30, so no paper closes mid-run."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jxjy.exams import services
+    from jxjy.exams.models import ExamAttempt
+    from jxjy.learning.models import Enrollment
+
+    enrollment = Enrollment.objects.select_related("training_class", "user").get(pk=enrollment_id)
+    paper = services._draw_paper(enrollment)  # the service's own draw: the paper's shape is the real one
+    now = timezone.now()
+    attempt = ExamAttempt.objects.create(
+        enrollment=enrollment,
+        user=enrollment.user,
+        number=1,
+        paper=paper,
+        started_at=now,
+        deadline=now + timedelta(minutes=minutes),
+    )
+    return attempt.pk, [entry["q"] for entry in paper]
+
+
+def start_practice(enrollment_id: int, size: int = 10) -> tuple[int, list[int]]:
+    """A 10-question practice begun through the service, as 开始 begins it: (practice id, question ids)."""
+    from jxjy.exams import services
+    from jxjy.learning.models import Enrollment
+
+    enrollment = Enrollment.objects.select_related("training_class", "user").get(pk=enrollment_id)
+    practice = services.start_practice(enrollment=enrollment, size=size, actor=enrollment.user)
+    return practice.pk, list(practice.questions)
+
+
+def unpaid_learners(class_id: int, first: int, count: int) -> list[tuple]:
+    """Learners numbered first … first + count − 1 (numbers apart from enrolled_learners'), each with an order for
+    the class placed and not paid: (user, order number), for payments through the 模拟银行."""
+    from datetime import date, timedelta
+
+    from jxjy.accounts.models import User, id_number_index
+    from jxjy.lib.idcard import check_char
+    from jxjy.orders.services import place_order
+
+    users = []
+    for i in range(first, first + count):
+        born = date(1970, 1, 1) + timedelta(days=i // 1000)
+        first17 = f"320102{born:%Y%m%d}{i % 1000:03d}"
+        id_number = first17 + check_char(first17)
+        user = User(
+            username=id_number_index(id_number), name=f"学员{i}", id_number=id_number, city_id="320100", grade="L4"
+        )
+        user.set_mobile(f"1370{i:07d}")
+        user.set_unusable_password()
+        users.append(user)
+    User.objects.bulk_create(users, batch_size=500)
+    users = list(User.objects.filter(username__in=[u.username for u in users]).order_by("pk"))
+    return [(u, place_order(user=u, class_ids=[class_id], invoice={"invoice_type": "none"}).number) for u in users]
+
+
+# --- /H2 ---------------------------------------------------------------------------------------------------------

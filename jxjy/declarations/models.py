@@ -66,6 +66,7 @@ class Declaration(models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["batch_key"], name="declaration_batch"),
+            models.Index(fields=["-created_at", "-id"], name="declaration_newest"),  # 视同申报审核, newest first
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(end_date__gte=models.F("start_date")), name="declaration_dates"),

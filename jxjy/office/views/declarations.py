@@ -12,7 +12,7 @@ from jxjy.declarations import crosscheck, services
 from jxjy.declarations.forms import FilterForm
 from jxjy.declarations.models import Declaration
 from jxjy.lib.errors import UserError
-from jxjy.lib.paging import paginate
+from jxjy.lib.paging import LONG_LIST_AHEAD, paginate
 from jxjy.office.forms.declarations import ApproveForm, BatchForm, ReasonForm
 from jxjy.office.menu import office_view
 
@@ -22,7 +22,7 @@ def review_list(request):
     """视同申报审核: the claims of the office's own city's learners (the province: all), filtered as the learner's."""
     visible = scope(Declaration.objects.select_related("user__city"), request.user)
     filters = FilterForm(request.GET or None)
-    page = paginate(request, filters.apply(visible))
+    page = paginate(request, filters.apply(visible), ahead=LONG_LIST_AHEAD)
     sizes = crosscheck.batch_sizes(page.object_list)
     for claim in page.object_list:
         claim.batch_learners = sizes.get(claim.batch_key)

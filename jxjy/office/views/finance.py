@@ -11,7 +11,7 @@ from jxjy.audit.models import Event
 from jxjy.audit.services import record
 from jxjy.lib.errors import UserError
 from jxjy.lib.masking import mask_mobile
-from jxjy.lib.paging import paginate
+from jxjy.lib.paging import LONG_LIST_AHEAD, paginate
 from jxjy.office.forms.finance import (
     InvoiceFilterForm,
     IssueForm,
@@ -97,15 +97,13 @@ def order_list(request):
     filters = OrderFilterForm(request.GET or None)
     orders = filters.apply(
         Order.objects.select_related("user")
-        .annotate(line_count=Count("lines", distinct=True))
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.only("order_id", "title", "year")))
         .order_by("-created_at", "-id")
     )
-    context = {
-        "filters": filters,
-        "page": paginate(request, orders),
-        "office_menu": "finance_orders",
-    }
+    page = paginate(request, orders, ahead=LONG_LIST_AHEAD)
+    for order in page.object_list:  # counted from the prefetched lines: a COUNT … GROUP BY would read every order
+        order.line_count = len(order.lines.all())
+    context = {"filters": filters, "page": page, "office_menu": "finance_orders"}
     return render(request, "office/finance/order_list.html", context)
 
 

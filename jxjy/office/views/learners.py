@@ -27,7 +27,7 @@ from jxjy.learning import details, playstate
 from jxjy.lib import sheets
 from jxjy.lib.errors import UserError, show_on
 from jxjy.lib.masking import mask_mobile
-from jxjy.lib.paging import paginate
+from jxjy.lib.paging import LONG_LIST_AHEAD, paginate
 from jxjy.office import services as office_services
 from jxjy.office.forms.learners import (
     REVEAL_REASONS,
@@ -93,7 +93,7 @@ def search(request):
     if criteria is not None:
         initial = {k: criteria[k] for k in ("name", "work_unit", "city") if criteria.get(k)}
         form = SearchForm(initial=initial, staff=staff)
-        page = paginate(request, learners.search_learners(staff, criteria), PER_PAGE)
+        page = paginate(request, learners.search_learners(staff, criteria), PER_PAGE, ahead=LONG_LIST_AHEAD)
     else:
         if request.GET.get("q"):
             messages.info(request, "查询已过期，请重新查询。")
