@@ -38,12 +38,18 @@ bench: $(STAMP)
 bench-review: $(STAMP)
 	$(PY) bench/review_bench.py
 
+# The heartbeat against the anonymous /healthz and a bare Django app (wrk, bracketed rounds), the capacity model
+# (about 3 minutes; PostgreSQL and Redis on 127.0.0.1, wrk).
+.PHONY: bench-heartbeat
+bench-heartbeat: $(STAMP) bench-tools
+	$(PY) bench/heartbeat_bench.py --learners 200 --seconds 10 --wrk-seconds 10 --rounds 3
+
 # --- H2 (issue 17): latency at a fixed rate and the year-end rush (PostgreSQL and Redis on 127.0.0.1; wrk, nginx) ---
 .PHONY: bench-latency bench-rush bench-tools
 bench-tools:
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk nginx-light)
 
-# Each hot request at half its capacity: p50/p99 against the targets (about 3 minutes).
+# Each hot request at half its capacity: p50/p99 against the targets (about 6 minutes).
 bench-latency: $(STAMP) bench-tools
 	$(PY) bench/latency_bench.py
 
