@@ -10,7 +10,8 @@ nothing, as the player's; every later beat must be credited: the replies are rea
 POST the exam autosave (exams:answer, learners with an attempt in progress, each saving its paper's questions in
 turn), GET 学员中心, 班级首页 and 在线学习 — it first measures the capacity (wrk -t2 -c32 flat out,
 `--probe` seconds), then sends that kind at a fixed rate of `--share` (50 %) of it for `--seconds` (60: the p99 of
-a 20-s run rests on a handful of requests) and prints one table against the targets: p99 ≤ 50 ms for the heartbeat and the autosave, ≤ 200 ms for the pages.
+a 20-s run rests on a handful of requests) and prints one table against the targets: p99 ≤ 50 ms for the
+heartbeat and the autosave, ≤ 200 ms for the pages.
 
 Why wrk with its Lua delay() (bench/latency_wrk.lua), and why nginx in front:
 - A compiled generator: Python clients on the same 2 cores take as much CPU as the server. Debian's `hey -q`
