@@ -62,17 +62,13 @@ def create_class(duration: float) -> int:
     return training_class.pk
 
 
-def enrolled_learners(class_id: int, first: int, count: int) -> list[tuple]:
-    """Learners numbered first … first + count − 1, each with a verified mobile, a paid order for the class (opened,
-    the 公共课 selected). Returns (user, enrollment id) in the order of their ids."""
+def new_learners(first: int, count: int) -> list:
+    """Learners numbered first … first + count − 1 (南京, 中级工, a verified mobile, no password), made in bulk;
+    returned in the order of their ids."""
     from datetime import date, timedelta
 
     from jxjy.accounts.models import User, id_number_index
-    from jxjy.learning.models import Enrollment
-    from jxjy.learning.services import class_courses
     from jxjy.lib.idcard import check_char
-    from jxjy.orders.models import OrderStatus
-    from jxjy.orders.services import place_order, transition
 
     users = []
     for i in range(first, first + count):
@@ -86,7 +82,18 @@ def enrolled_learners(class_id: int, first: int, count: int) -> list[tuple]:
         user.set_unusable_password()
         users.append(user)
     User.objects.bulk_create(users, batch_size=500)
-    users = list(User.objects.filter(username__in=[u.username for u in users]).order_by("pk"))
+    return list(User.objects.filter(username__in=[u.username for u in users]).order_by("pk"))
+
+
+def enrolled_learners(class_id: int, first: int, count: int) -> list[tuple]:
+    """Learners numbered first … first + count − 1, each with a verified mobile, a paid order for the class (opened,
+    the 公共课 selected). Returns (user, enrollment id) in the order of their ids."""
+    from jxjy.learning.models import Enrollment
+    from jxjy.learning.services import class_courses
+    from jxjy.orders.models import OrderStatus
+    from jxjy.orders.services import place_order, transition
+
+    users = new_learners(first, count)
     for user in users:
         order = place_order(user=user, class_ids=[class_id], invoice={"invoice_type": "none"})
         transition(order, OrderStatus.PAID)
@@ -181,25 +188,9 @@ def start_practice(enrollment_id: int, size: int = 10) -> tuple[int, list[int]]:
 def unpaid_learners(class_id: int, first: int, count: int) -> list[tuple]:
     """Learners numbered first … first + count − 1 (numbers apart from enrolled_learners'), each with an order for
     the class placed and not paid: (user, order number), for payments through the 模拟银行."""
-    from datetime import date, timedelta
-
-    from jxjy.accounts.models import User, id_number_index
-    from jxjy.lib.idcard import check_char
     from jxjy.orders.services import place_order
 
-    users = []
-    for i in range(first, first + count):
-        born = date(1970, 1, 1) + timedelta(days=i // 1000)
-        first17 = f"320102{born:%Y%m%d}{i % 1000:03d}"
-        id_number = first17 + check_char(first17)
-        user = User(
-            username=id_number_index(id_number), name=f"学员{i}", id_number=id_number, city_id="320100", grade="L4"
-        )
-        user.set_mobile(f"1370{i:07d}")
-        user.set_unusable_password()
-        users.append(user)
-    User.objects.bulk_create(users, batch_size=500)
-    users = list(User.objects.filter(username__in=[u.username for u in users]).order_by("pk"))
+    users = new_learners(first, count)
     return [(u, place_order(user=u, class_ids=[class_id], invoice={"invoice_type": "none"}).number) for u in users]
 
 

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,27 +16,9 @@ from jxjy.credits.models import CreditSource
 from jxjy.credits.services import post_entry
 from jxjy.learning.models import CourseSelection, CoursewareProgress, Enrollment, PlaybackSession
 from jxjy.orders.models import Order, OrderLine
+from jxjy.testing.queries import queries
 
 pytestmark = pytest.mark.django_db
-
-
-class Counter:
-    """The statements one request sends (a wrapper: nothing of Django's debug machinery involved)."""
-
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
-def queries(client, url) -> int:
-    counter = Counter()
-    with connection.execute_wrapper(counter):
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return counter.count
 
 
 def assert_flat(client, url, grow, few: int, many: int):

@@ -17,26 +17,10 @@ from jxjy.accounts.models import User
 from jxjy.audit.models import AuditRecord, Event
 from jxjy.declarations.models import Attachment, Declaration
 from jxjy.orders.models import Order, OrderLine
+from jxjy.testing.queries import queries
 
 pytestmark = pytest.mark.django_db
 SEARCH = reverse("office:learners_search")
-
-
-class Counter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
-def queries(client, url) -> int:
-    counter = Counter()
-    with connection.execute_wrapper(counter):
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return counter.count
 
 
 def assert_flat(client, url, grow, few=2, many=25):
