@@ -66,3 +66,12 @@ def tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def stop_on_sigterm() -> None:
+    """A kill cleans up (gunicorn, Celery, the database) as Ctrl-C does: SIGTERM raises KeyboardInterrupt."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)

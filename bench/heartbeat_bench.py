@@ -38,7 +38,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _capacity_model as model  # noqa: E402
 import _fixtures  # noqa: E402
 import _heartbeat_client as load  # noqa: E402
+import _server  # noqa: E402
 import _wrk as capacity  # noqa: E402
 import steady_load  # noqa: E402
 from _server import free_port, start_gunicorn, stop_gunicorn, tail  # noqa: E402
@@ -507,13 +507,9 @@ def parse_args():
     return args
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main():
     args = parse_args()
-    signal.signal(signal.SIGTERM, _interrupt)  # clean up (gunicorn, database) on kill as on Ctrl-C
+    _server.stop_on_sigterm()
     var_dir = tempfile.mkdtemp(prefix="jxjy-heartbeat-bench-")
     redis_server, redis_url = steady_load.start_redis(Path(var_dir))  # its own: its CPU and commands are ours
     env = _fixtures.configure_environment(var_dir, f"{PG_SERVER}/{DB_NAME}", redis_url)

@@ -35,7 +35,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 import _fixtures  # noqa: E402
+import _server  # noqa: E402
 import _wrk as wrk  # noqa: E402
 import steady_client as client  # noqa: E402
 import steady_load as stack  # noqa: E402
@@ -348,13 +348,9 @@ def parse_args():
     return args
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _interrupt)  # clean up on kill as on Ctrl-C
+    _server.stop_on_sigterm()
     wrk.wrk_path()  # says how to install wrk before anything is set up
     var_dir = Path(tempfile.mkdtemp(prefix="jxjy-latency-"))
     env = _fixtures.configure_environment(str(var_dir), f"{PG_SERVER}/{DB_NAME}", REDIS_URL)

@@ -32,7 +32,6 @@ import os
 import secrets
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -45,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _fixtures  # noqa: E402
 import _flush_lag  # noqa: E402
 import _rush_client as mix  # noqa: E402
+import _server  # noqa: E402
 import steady_client as base  # noqa: E402
 import steady_load as stack  # noqa: E402
 
@@ -287,13 +287,9 @@ def parse_args():
     return args
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _interrupt)  # clean up on kill as on Ctrl-C
+    _server.stop_on_sigterm()
     facts = {"command": "python bench/rush.py " + shlex.join(sys.argv[1:])}
     var_dir = Path(tempfile.mkdtemp(prefix="jxjy-rush-"))
     os.environ["DEV_TOOLS"] = "1"  # the 模拟银行 (and its notifications); DEBUG stays 0

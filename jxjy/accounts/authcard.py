@@ -26,6 +26,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.crypto import constant_time_compare
 
 TOMBSTONE = "-"
 # Fields whose change can change a card's answer (the session auth hash, or whether the account may have a card).
@@ -49,14 +50,9 @@ def eligible(user) -> bool:
     return user.is_active and user.is_learner and not user.needs_mobile
 
 
-def matches(card: str | bytes | None, session_hash: str) -> bool:
+def matches(card: str | None, session_hash: str) -> bool:
     """Whether the card vouches for a session holding `session_hash` (constant time; a tombstone vouches for none)."""
-    from django.utils.crypto import constant_time_compare
-
-    if not card or not session_hash:
-        return False
-    card = card.decode() if isinstance(card, bytes) else card
-    return card != TOMBSTONE and constant_time_compare(card, session_hash)
+    return bool(card and session_hash) and card != TOMBSTONE and constant_time_compare(card, session_hash)
 
 
 def remember(user, session: str | None = None) -> None:
